@@ -139,7 +139,9 @@ class Bus(Protocol):
 
     async def queue_stats(self, queues: Sequence[str]) -> list[QueueStats]: ...
 
-    async def dead_letters(self, queue: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
+    async def dead_letters(
+        self, queue: str | None = None, limit: int = 100
+    ) -> list[DeadLetter]: ...
 
     async def replay(self, dead_letter_id: str) -> None:
         """Put a dead letter back on its queue with a fresh attempt count."""

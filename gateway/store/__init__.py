@@ -1,0 +1,36 @@
+"""Persistence: the database interface, its drivers and the gateway's tables."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.config import DatabaseSettings
+from gateway.store.db import Database
+from gateway.store.migrate import upgrade_sqlite
+from gateway.store.sqlite import SqliteDatabase
+
+SQLITE_FILE = "gateway.sqlite3"
+
+
+def _prepare_sqlite(data_dir: Path) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SQLITE_FILE
+    upgrade_sqlite(path)
+    return path
+
+
+async def migrate_database(settings: DatabaseSettings, data_dir: Path) -> None:
+    """Bring the schema up to date without opening the database for use."""
+    if settings.url == "sqlite":
+        await asyncio.to_thread(_prepare_sqlite, data_dir)
+        return
+    raise NotImplementedError("PostgreSQL arrives with the multi-node work (issue 5)")
+
+
+async def open_database(settings: DatabaseSettings, data_dir: Path) -> Database:
+    """Open the configured database, migrating its schema to the current version first."""
+    if settings.url == "sqlite":
+        path = await asyncio.to_thread(_prepare_sqlite, data_dir)
+        return SqliteDatabase(path)
+    raise NotImplementedError("PostgreSQL arrives with the multi-node work (issue 5)")

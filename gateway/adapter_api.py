@@ -1,0 +1,82 @@
+"""What an adapter may see of the gateway, and what the gateway expects of an adapter.
+
+Adapters connect a department's document system to the bus. They are plugins, found through
+the `edocgw.adapters` entry-point group, and import only this module and `gateway.edxml`; the
+gateway core never imports an adapter. The bus hands the gateway one delivery at a time; the
+gateway hands it to the recipient's adapter, which either holds it for pickup (mailbox) or
+pushes it and confirms, or raises `TemporaryFailure` (retried with backoff, dead-lettered when
+the retries run out) or `PermanentFailure` (dead-lettered at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Kind = Literal["edoc", "status"]
+
+
+@dataclass(frozen=True)
+class OutboundItem:
+    """One message on its way to one recipient."""
+
+    delivery_id: str
+    message_id: str
+    kind: Kind
+    sender: str
+    recipient: str
+    document_id: str
+    priority: int
+    size: int
+    attempt: int
+
+
+class TemporaryFailure(Exception):
+    """The recipient cannot take the item now; try again later."""
+
+    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class PermanentFailure(Exception):
+    """The item can never be delivered as it is."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OptionsError(ValueError):
+    """An adapter's options are wrong; the message names the option."""
+
+
+class AdapterHost(Protocol):
+    """The gateway's side, as an adapter instance sees it."""
+
+    async def read_body(self, item: OutboundItem) -> bytes:
+        """The message exactly as its sender sent it."""
+
+    async def hold_for_pickup(self, item: OutboundItem) -> None:
+        """Put the item in the recipient's mailbox, where the department fetches it."""
+
+    async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
+        """Record that the department's system has taken the item (after a push)."""
+
+
+class Adapter(Protocol):
+    async def start(self) -> None: ...
+
+    async def deliver(self, item: OutboundItem) -> None:
+        """Deliver or hold the item; raise TemporaryFailure or PermanentFailure otherwise."""
+
+    async def close(self) -> None: ...
+
+
+class AdapterFactory(Protocol):
+    def __call__(
+        self, *, instance: str, agency: str, options: Mapping[str, Any], host: AdapterHost
+    ) -> Adapter:
+        """Build an adapter instance; raise OptionsError for an unknown or bad option."""

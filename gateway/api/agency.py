@@ -1,0 +1,150 @@
+"""The agency API (DESIGN §4.3): what department systems call, with their bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from gateway.api.auth import caller_agency, requires
+from gateway.clock import Clock, iso
+from gateway.directory import Directory
+from gateway.errors import BadInput, UnsupportedMessage
+from gateway.exchange import Receipt
+from gateway.intake import Intake, Submission
+from gateway.mailbox import Mailbox
+from gateway.metrics import ACCEPTED
+from gateway.store.db import Database
+from gateway.trace import trace
+
+XML_TYPES = ("application/xml", "text/xml", "application/edxml+xml", "application/octet-stream")
+SECRECY_HEADER = "Edoc-Secrecy"
+MAX_PAGE = 1000
+
+
+def _receipt_body(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "id": receipt.message_id,
+        "document_id": receipt.document_id,
+        "recipients": [
+            {"organ_id": d.recipient, "delivery_id": d.delivery_id, "state": "queued"}
+            for d in receipt.deliveries
+        ],
+    }
+
+
+def _limit(request: web.Request) -> int:
+    raw = request.query.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadInput(f"limit={raw!r}: give a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+class AgencyApi:
+    def __init__(
+        self, *, intake: Intake, mailbox: Mailbox, directory: Directory, db: Database, clock: Clock
+    ) -> None:
+        self._intake = intake
+        self._mailbox = mailbox
+        self._directory = directory
+        self._db = db
+        self._clock = clock
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/v1/documents", self.submit_document),
+            web.post("/v1/statuses", self.submit_status),
+            web.get("/v1/inbox", self.list_inbox),
+            web.get("/v1/inbox/{delivery_id}", self.fetch),
+            web.post("/v1/inbox/{delivery_id}/ack", self.ack),
+            web.get("/v1/documents/{id}/trace", self.trace),
+            web.get("/v1/agencies", self.agencies),
+        ]
+
+    async def _submission(self, request: web.Request) -> Submission:
+        media = request.content_type
+        if request.body_exists and media not in XML_TYPES:
+            raise UnsupportedMessage(f"Content-Type {media!r}: send edXML as application/xml")
+        raw = await request.read()
+        return Submission(
+            raw=raw,
+            caller=caller_agency(request),
+            received_at=self._clock(),
+            declared_secrecy=request.headers.get(SECRECY_HEADER),
+        )
+
+    @requires("agency")
+    async def submit_document(self, request: web.Request) -> web.Response:
+        sub = await self._submission(request)
+        receipt = await self._intake.submit_document(sub)
+        structlog.contextvars.bind_contextvars(
+            document_id=receipt.document_id, message_id=receipt.message_id
+        )
+        if not receipt.replayed:
+            ACCEPTED.labels(kind="edoc").inc()
+        return web.json_response(_receipt_body(receipt), status=200 if receipt.replayed else 202)
+
+    @requires("agency")
+    async def submit_status(self, request: web.Request) -> web.Response:
+        sub = await self._submission(request)
+        receipt = await self._intake.submit_status(sub)
+        structlog.contextvars.bind_contextvars(
+            document_id=receipt.document_id, message_id=receipt.message_id
+        )
+        if not receipt.replayed:
+            ACCEPTED.labels(kind="status").inc()
+        body = {"id": receipt.message_id, "to": receipt.deliveries[0].recipient}
+        return web.json_response(body, status=200 if receipt.replayed else 202)
+
+    @requires("agency")
+    async def list_inbox(self, request: web.Request) -> web.Response:
+        kind = request.query.get("kind")
+        if kind not in (None, "edoc", "status"):
+            raise BadInput(f"kind={kind!r}: use edoc or status")
+        page = await self._mailbox.list(
+            caller_agency(request).id, kind, _limit(request), request.query.get("after")
+        )
+        items = [
+            {
+                "delivery_id": d.delivery_id,
+                "kind": d.kind,
+                "from": d.sender,
+                "document_id": d.document_id,
+                "priority": d.priority,
+                "received_at": iso(d.received_at),
+                "size": d.size,
+            }
+            for d in page.items
+        ]
+        return web.json_response({"items": items, "next": page.next_cursor})
+
+    @requires("agency")
+    async def fetch(self, request: web.Request) -> web.Response:
+        delivery_id = request.match_info["delivery_id"]
+        item, body = await self._mailbox.fetch(caller_agency(request).id, delivery_id)
+        structlog.contextvars.bind_contextvars(document_id=item.document_id)
+        headers = {
+            "Edoc-Delivery-Id": item.delivery_id,
+            "Edoc-Kind": item.kind,
+            "Edoc-From": item.sender,
+            "Edoc-Message-Id": item.message_id,
+        }
+        return web.Response(
+            body=body, content_type="application/xml", charset="utf-8", headers=headers
+        )
+
+    @requires("agency")
+    async def ack(self, request: web.Request) -> web.Response:
+        await self._mailbox.ack(caller_agency(request).id, request.match_info["delivery_id"])
+        return web.Response(status=204)
+
+    @requires("agency")
+    async def trace(self, request: web.Request) -> web.Response:
+        view = await trace(self._db, request.match_info["id"], caller_agency(request).id)
+        return web.json_response(view)
+
+    @requires("agency")
+    async def agencies(self, request: web.Request) -> web.Response:
+        rows = [{"id": a.id, "name": a.name, "group": a.group} for a in self._directory]
+        return web.json_response(rows)

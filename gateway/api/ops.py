@@ -1,0 +1,53 @@
+"""The operations listener: health, readiness and metrics (roles come with later routes)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.api.auth import public
+from gateway.bus.base import Bus
+from gateway.log import get_logger
+from gateway.store.db import Database
+
+log = get_logger(__name__)
+READY_TIMEOUT_S = 2.0
+
+
+class OpsApi:
+    def __init__(self, *, db: Database, bus: Bus) -> None:
+        self._db = db
+        self._bus = bus
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/healthz", self.healthz),
+            web.get("/readyz", self.readyz),
+            web.get("/metrics", self.metrics),
+        ]
+
+    @public
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    @public
+    async def readyz(self, request: web.Request) -> web.Response:
+        checks = {"store": self._db.ping(), "bus": self._bus.ping()}
+        failing = []
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check, READY_TIMEOUT_S)
+            except Exception as exc:
+                log.warning("not_ready", component=name, error=str(exc) or type(exc).__name__)
+                failing.append(name)
+        if failing:
+            return web.json_response({"status": "unavailable", "failing": failing}, status=503)
+        return web.json_response({"status": "ready"})
+
+    @public
+    async def metrics(self, request: web.Request) -> web.Response:
+        response = web.Response(body=generate_latest())
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response

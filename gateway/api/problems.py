@@ -1,0 +1,77 @@
+"""Every refusal as application/problem+json (DESIGN §4.5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.errors import (
+    BadInput,
+    GatewayError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from gateway.log import get_logger
+from gateway.metrics import REFUSED
+
+log = get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _MethodNotAllowed(BadInput):
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+
+
+class _NotAcceptable(BadInput):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+def problem_response(error: GatewayError) -> web.Response:
+    headers = (
+        {"WWW-Authenticate": 'Bearer realm="edocgw"'} if isinstance(error, Unauthorized) else None
+    )
+    return web.Response(
+        status=error.status,
+        body=json.dumps(error.problem(), ensure_ascii=False).encode(),
+        content_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _from_http(exc: web.HTTPException, request: web.Request) -> GatewayError:
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PayloadTooLarge(f"the body is larger than this gateway accepts ({exc.text})")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return _MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound(f"no such resource: {request.path}")
+    if isinstance(exc, web.HTTPUnsupportedMediaType):
+        return _NotAcceptable(exc.text or "unsupported media type")
+    return BadInput(exc.text or exc.reason)
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except GatewayError as error:
+        REFUSED.labels(code=error.code).inc()
+        log.info("refused", code=error.code, status=error.status, detail=error.detail)
+        return problem_response(error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        translated = _from_http(exc, request)
+        REFUSED.labels(code=translated.code).inc()
+        return problem_response(translated)
+    except Exception:
+        log.exception("unexpected_error", path=request.path)
+        return problem_response(GatewayError("the gateway failed; the error is logged"))

@@ -1,0 +1,174 @@
+"""The composition root: builds every component from the settings and wires them together.
+
+Nothing else receives the `Gateway`: each component gets exactly the collaborators it uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from gateway.api.agency import AgencyApi
+from gateway.api.auth import Authenticator, auth_middleware
+from gateway.api.context import request_context
+from gateway.api.ops import OpsApi
+from gateway.api.problems import problems
+from gateway.bus import open_bus
+from gateway.bus.base import Bus, RetryPolicy
+from gateway.clock import Clock, system_clock
+from gateway.config import Settings
+from gateway.delivery import Dispatcher, GatewayHost, load_adapters
+from gateway.directory import Directory
+from gateway.edxml import XmlLimits
+from gateway.exchange import Exchange
+from gateway.intake import build_intake
+from gateway.log import get_logger
+from gateway.mailbox import Mailbox
+from gateway.store import open_database
+from gateway.store.db import Database
+
+log = get_logger(__name__)
+
+SWEEP_INTERVAL_S = 30.0
+# With several nodes, a young unpublished record may be another node's request in flight.
+SWEEP_GRACE_S = 60.0
+BODY_SLACK = 64 * 1024  # aiohttp's own ceiling sits above ours so that ours names the limit
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.bus.max_attempts,
+        initial_delay_s=settings.bus.retry_initial_s,
+        max_delay_s=settings.bus.retry_max_s,
+    )
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    db: Database
+    bus: Bus
+    exchange: Exchange
+    dispatcher: Dispatcher
+    agency_app: web.Application
+    ops_app: web.Application
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Gateway:
+        data_dir = settings.server.data_dir
+        db = await open_database(settings.database, data_dir)
+        bus = open_bus(settings.bus, data_dir, retry_policy(settings))
+        await bus.start()
+        directory = Directory(settings)
+        host = GatewayHost(db, clock)
+        dispatcher = Dispatcher(
+            bus=bus,
+            db=db,
+            host=host,
+            adapters=load_adapters(directory, host),
+            retry=retry_policy(settings),
+            prefetch=settings.bus.prefetch,
+        )
+        exchange = Exchange(db, bus, clock)
+        limits = XmlLimits(
+            max_bytes=settings.limits.max_document_bytes, max_depth=settings.limits.max_xml_depth
+        )
+        intake = build_intake(
+            directory=directory,
+            db=db,
+            exchange=exchange,
+            limits=limits,
+            max_recipients=settings.limits.max_recipients,
+        )
+        agency = AgencyApi(
+            intake=intake, mailbox=Mailbox(db, clock), directory=directory, db=db, clock=clock
+        )
+        authenticator = Authenticator(settings, directory)
+        gateway = cls(
+            settings=settings,
+            db=db,
+            bus=bus,
+            exchange=exchange,
+            dispatcher=dispatcher,
+            agency_app=_app("agency", agency.routes(), authenticator, limits.max_bytes),
+            ops_app=_app("ops", OpsApi(db=db, bus=bus).routes(), authenticator, 1024 * 1024),
+        )
+        await gateway._start()
+        return gateway
+
+    async def _start(self) -> None:
+        single_node = self.settings.database.url == "sqlite"
+        await self.exchange.republish_pending(older_than_s=0 if single_node else SWEEP_GRACE_S)
+        await self.dispatcher.start()
+        self._tasks.append(asyncio.create_task(self._sweep()))
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await self.exchange.republish_pending(older_than_s=SWEEP_GRACE_S)
+            except Exception as exc:  # the next sweep tries again
+                log.warning("sweep_failed", error=str(exc))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.dispatcher.close()
+        await self.bus.close()
+        await self.db.close()
+
+
+def _app(
+    listener: str, routes: list[web.RouteDef], authenticator: Authenticator, max_body: int
+) -> web.Application:
+    app = web.Application(
+        middlewares=[request_context(listener), problems, auth_middleware(authenticator)],
+        client_max_size=max_body + BODY_SLACK,
+    )
+    app.add_routes(routes)
+    return app
+
+
+def _host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host, int(port)
+
+
+async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then stop taking requests and finish what is in flight."""
+    gateway = await Gateway.open(settings)
+    runners = []
+    try:
+        for app, listen in (
+            (gateway.agency_app, settings.server.listen),
+            (gateway.ops_app, settings.server.ops_listen),
+        ):
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            host, port = _host_port(listen)
+            await web.TCPSite(runner, host, port, shutdown_timeout=10).start()
+            runners.append(runner)
+        log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
+        if ready is not None:
+            ready.set()
+        await _until_signalled()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+        await gateway.close()
+        log.info("stopped")
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

@@ -1,0 +1,234 @@
+"""The configuration file (DESIGN §4.2, a contract): TOML, validated in full at start-up.
+
+Settings are frozen dataclasses; pydantic checks them so that an unknown key, a missing file or
+a bad value stops start-up with a message naming the key (`agencies[2].token_sha256: ...`).
+Relative paths are resolved against the directory of the configuration file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+
+STRICT = ConfigDict(extra="forbid", frozen=True)
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+HostPort = Annotated[str, Field(pattern=r"^[^\s:]+:\d{1,5}$")]
+# QCVN 102 (000.00.00.G22), QĐ 20/2020 (H37.02.02) and what real traffic holds (vxp.saas.03).
+OrganId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$")]
+SignaturePolicy = Literal["required", "optional"]
+
+MIB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and what is wrong."""
+
+
+@dataclass(config=STRICT)
+class ServerSettings:
+    listen: HostPort = "127.0.0.1:8080"
+    ops_listen: HostPort = "127.0.0.1:9090"
+    data_dir: Path = Path("var")
+
+
+@dataclass(config=STRICT)
+class BusSettings:
+    url: str = "local"
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
+    retry_initial_s: Annotated[float, Field(gt=0)] = 2.0
+    retry_max_s: Annotated[float, Field(gt=0)] = 3600.0
+    prefetch: Annotated[int, Field(ge=1, le=10_000)] = 64
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value != "local" and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError('must be "local" or an amqp:// or amqps:// URL')
+        return value
+
+
+@dataclass(config=STRICT)
+class DatabaseSettings:
+    url: str = "sqlite"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value != "sqlite" and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError('must be "sqlite" or a postgresql:// URL')
+        return value
+
+
+@dataclass(config=STRICT)
+class LimitSettings:
+    max_document_bytes: Annotated[int, Field(ge=1024, le=1024 * MIB)] = 50 * MIB
+    max_xml_depth: Annotated[int, Field(ge=8, le=256)] = 64
+    max_recipients: Annotated[int, Field(ge=1, le=10_000)] = 500
+
+
+@dataclass(config=STRICT)
+class TrustSettings:
+    anchors: tuple[Path, ...] = ()
+    intermediates: tuple[Path, ...] = ()
+    crls: tuple[Path, ...] = ()
+    signature: SignaturePolicy = "required"
+
+
+@dataclass(config=STRICT)
+class StatsSettings:
+    timezone: str = "Asia/Ho_Chi_Minh"
+    target: Annotated[float, Field(ge=0, le=1)] = 0.90
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+@dataclass(config=STRICT)
+class DeliverySettings:
+    """`adapter` picks the plugin; the other keys belong to that plugin, which checks them."""
+
+    adapter: str = "mailbox"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_options(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "options" not in data:
+            adapter = data.get("adapter", "mailbox")
+            return {
+                "adapter": adapter,
+                "options": {k: v for k, v in data.items() if k != "adapter"},
+            }
+        return data
+
+
+@dataclass(config=STRICT)
+class AgencySettings:
+    id: OrganId
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    token_sha256: Sha256Hex
+    group: str = "default"
+    signing_certs: tuple[Path, ...] = ()
+    signature: SignaturePolicy | None = None
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+
+
+@dataclass(config=STRICT)
+class UserSettings:
+    name: Annotated[str, Field(min_length=1)]
+    role: Literal["operator", "auditor"]
+    token_sha256: Sha256Hex
+
+
+@dataclass(config=STRICT)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    bus: BusSettings = field(default_factory=BusSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
+    stats: StatsSettings = field(default_factory=StatsSettings)
+    agencies: tuple[AgencySettings, ...] = ()
+    users: tuple[UserSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids_and_tokens(self) -> Settings:
+        seen_ids: set[str] = set()
+        for index, agency in enumerate(self.agencies):
+            if agency.id in seen_ids:
+                raise ValueError(f"agencies[{index}].id: {agency.id} is configured twice")
+            seen_ids.add(agency.id)
+        tokens = [a.token_sha256 for a in self.agencies] + [u.token_sha256 for u in self.users]
+        if len(tokens) != len(set(tokens)):
+            raise ValueError("token_sha256: two agencies or users share one token")
+        return self
+
+    def agency(self, organ_id: str) -> AgencySettings | None:
+        return next((a for a in self.agencies if a.id == organ_id), None)
+
+    def signature_policy(self, agency: AgencySettings) -> SignaturePolicy:
+        return agency.signature or self.trust.signature
+
+
+def load_settings(path: Path) -> Settings:
+    """Read, validate and resolve a configuration file, or raise ConfigError naming the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such configuration file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        settings = Settings(**raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from exc
+    except TypeError as exc:  # a top-level key the dataclass does not have
+        raise ConfigError(f"{path}: {exc}") from exc
+    resolved = _resolve_paths(settings, path.parent.resolve())
+    _check_files_exist(resolved)
+    return resolved
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        key = _key_path(error["loc"])
+        message = "unknown key" if error["type"] == "unexpected_keyword_argument" else error["msg"]
+        problems.append(f"{key}: {message}" if key else message)
+    return "; ".join(problems)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    from dataclasses import replace
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p)
+
+    trust = replace(
+        settings.trust,
+        anchors=tuple(map(absolute, settings.trust.anchors)),
+        intermediates=tuple(map(absolute, settings.trust.intermediates)),
+        crls=tuple(map(absolute, settings.trust.crls)),
+    )
+    agencies = tuple(
+        replace(a, signing_certs=tuple(map(absolute, a.signing_certs))) for a in settings.agencies
+    )
+    server = replace(settings.server, data_dir=absolute(settings.server.data_dir))
+    return replace(settings, server=server, trust=trust, agencies=agencies)
+
+
+def _check_files_exist(settings: Settings) -> None:
+    named: list[tuple[str, Path]] = []
+    for key in ("anchors", "intermediates", "crls"):
+        paths: tuple[Path, ...] = getattr(settings.trust, key)
+        named += [(f"trust.{key}[{i}]", p) for i, p in enumerate(paths)]
+    for i, agency in enumerate(settings.agencies):
+        named += [
+            (f"agencies[{i}].signing_certs[{j}]", p) for j, p in enumerate(agency.signing_certs)
+        ]
+    for key, path in named:
+        if not path.is_file():
+            raise ConfigError(f"{key}: no such file {path}")

@@ -1,0 +1,197 @@
+"""From the bus to the recipients' adapters, and the gateway side of the adapter API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from gateway import audit
+from gateway.adapter_api import (
+    Adapter,
+    AdapterFactory,
+    AdapterHost,
+    OptionsError,
+    OutboundItem,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from gateway.audit import Event
+from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy, Subscription
+from gateway.claim import Claim
+from gateway.clock import Clock
+from gateway.config import ConfigError, Settings
+from gateway.directory import Directory
+from gateway.log import get_logger
+from gateway.store import messages as store
+from gateway.store.db import Database, Tx
+from gateway.store.messages import DELIVERED, FAILED, INBOX, QUEUED
+
+log = get_logger(__name__)
+
+ADAPTER_GROUP = "edocgw.adapters"
+# A replayed dead letter finds its delivery marked failed and must be able to leave that state.
+DELIVERABLE = (QUEUED, FAILED)
+
+
+class GatewayHost:
+    """What adapters may do to the gateway (gateway.adapter_api.AdapterHost)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def read_body(self, item: OutboundItem) -> bytes:
+        found = await self._db.read(lambda tx: store.body(tx, item.message_id))
+        if found is None:
+            raise PermanentFailure(f"message {item.message_id} is no longer stored")
+        return found
+
+    async def hold_for_pickup(self, item: OutboundItem) -> None:
+        await self._move(item, INBOX, {"via": "mailbox"})
+
+    async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
+        await self._move(item, DELIVERED, {"via": "push", "detail": detail})
+
+    async def record_failure(self, item: OutboundItem, reason: str) -> None:
+        await self._move(item, FAILED, {"reason": reason}, event="delivery_failed")
+
+    async def _move(
+        self, item: OutboundItem, to_state: str, data: dict[str, Any], event: str = "delivered"
+    ) -> None:
+        now = self._clock()
+
+        async def unit(tx: Tx) -> None:
+            for from_state in DELIVERABLE:
+                if await store.move_delivery(tx, item.delivery_id, from_state, to_state, now):
+                    entry = Event(
+                        event,
+                        at=now,
+                        actor=item.recipient,
+                        message_id=item.message_id,
+                        recipient=item.recipient,
+                        data={"delivery_id": item.delivery_id, "attempt": item.attempt, **data},
+                    )
+                    await audit.append(tx, [entry])
+                    return
+
+        await self._db.write(unit)
+
+
+def load_adapters(directory: Directory, host: AdapterHost) -> dict[str, Adapter]:
+    """One adapter instance per agency, from the `edocgw.adapters` entry points."""
+    factories: dict[str, AdapterFactory] = {
+        ep.name: ep.load() for ep in entry_points(group=ADAPTER_GROUP)
+    }
+    adapters: dict[str, Adapter] = {}
+    for agency in directory:
+        name = agency.delivery.adapter
+        factory = factories.get(name)
+        if factory is None:
+            raise ConfigError(
+                f"agency {agency.id}: delivery.adapter {name!r} is not installed "
+                f"(installed: {', '.join(sorted(factories))})"
+            )
+        try:
+            adapters[agency.id] = factory(
+                instance=f"{name}:{agency.id}",
+                agency=agency.id,
+                options=agency.delivery.options,
+                host=host,
+            )
+        except OptionsError as exc:
+            raise ConfigError(f"agency {agency.id}: delivery: {exc}") from exc
+    return adapters
+
+
+class _InertHost:
+    """Lets `check_adapters` build adapters without a running gateway."""
+
+    async def read_body(self, item: OutboundItem) -> bytes:
+        raise RuntimeError("not running")
+
+    async def hold_for_pickup(self, item: OutboundItem) -> None:
+        raise RuntimeError("not running")
+
+    async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
+        raise RuntimeError("not running")
+
+
+def check_adapters(settings: Settings) -> None:
+    """Raise ConfigError if an agency names a missing adapter or gives it bad options."""
+    load_adapters(Directory(settings), _InertHost())
+
+
+class Dispatcher:
+    """Consumes every agency's queue and hands each claim to the recipient's adapter."""
+
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        db: Database,
+        host: GatewayHost,
+        adapters: Mapping[str, Adapter],
+        retry: RetryPolicy,
+        prefetch: int,
+    ) -> None:
+        self._bus = bus
+        self._db = db
+        self._host = host
+        self._adapters = adapters
+        self._retry = retry
+        self._prefetch = prefetch
+        self._subscription: Subscription | None = None
+
+    async def start(self) -> None:
+        queues = list(self._adapters)
+        await self._bus.declare(queues)
+        for adapter in self._adapters.values():
+            await adapter.start()
+        self._subscription = await self._bus.subscribe(queues, self.handle, prefetch=self._prefetch)
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.cancel()
+        for adapter in self._adapters.values():
+            await adapter.close()
+
+    async def handle(self, message: ReceivedMessage) -> None:
+        claim = Claim.from_bytes(message.body)
+        current = await self._db.read(lambda tx: store.delivery(tx, claim.delivery_id))
+        if current is None or current.state not in DELIVERABLE:
+            # Withdrawn (the bus failed mid-publish) or already delivered: a duplicate claim.
+            return
+        item = OutboundItem(
+            delivery_id=claim.delivery_id,
+            message_id=claim.message_id,
+            kind="status" if claim.kind == "status" else "edoc",
+            sender=claim.sender,
+            recipient=claim.recipient,
+            document_id=claim.document_id,
+            priority=claim.priority,
+            size=claim.size,
+            attempt=message.attempt,
+        )
+        adapter = self._adapters.get(item.recipient)
+        if adapter is None:
+            raise Reject(f"no adapter for {item.recipient}")
+        await self._deliver(adapter, item)
+
+    async def _deliver(self, adapter: Adapter, item: OutboundItem) -> None:
+        try:
+            await adapter.deliver(item)
+        except TemporaryFailure as exc:
+            log.warning(
+                "delivery_retry",
+                delivery_id=item.delivery_id,
+                attempt=item.attempt,
+                reason=exc.reason,
+            )
+            if self._retry.exhausted(item.attempt):
+                await self._host.record_failure(item, exc.reason)
+            raise RetryLater(exc.reason, exc.retry_after_s) from exc
+        except PermanentFailure as exc:
+            log.warning("delivery_rejected", delivery_id=item.delivery_id, reason=exc.reason)
+            await self._host.record_failure(item, exc.reason)
+            raise Reject(exc.reason) from exc

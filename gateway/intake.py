@@ -1,0 +1,242 @@
+"""The intake pipeline: every message, from the HTTP API or an adapter, passes the same steps.
+
+limits → parse → sender binding → (secrecy guard) → signature → recipients → record → publish.
+Each step reads what the earlier ones learned from the `Submission` and either adds to it or
+refuses the message with a `GatewayError`; nothing is stored before the last step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lxml import etree
+
+from gateway.directory import Agency, Directory
+from gateway.edxml import (
+    Document,
+    Message,
+    StatusMessage,
+    XmlLimits,
+    message_from_tree,
+    read_xml,
+    validate,
+)
+from gateway.errors import (
+    NotFound,
+    PayloadTooLarge,
+    SchemaInvalid,
+    SenderMismatch,
+    SignatureMissing,
+    UnknownRecipient,
+    UnsupportedMessage,
+)
+from gateway.exchange import Exchange, Receipt
+from gateway.store import messages as store
+from gateway.store.db import Database, Tx
+
+# Parsing a few kB takes tens of µs: do it in place. Beyond this, parse on a thread so that a
+# 10 MB document does not hold up the small ones.
+PARSE_IN_PLACE_BYTES = 256 * 1024
+
+
+@dataclass
+class Submission:
+    """A message on its way through the steps; each step fills in what it established."""
+
+    raw: bytes
+    caller: Agency
+    received_at: float
+    declared_secrecy: str | None = None
+    root: etree._Element | None = None
+    message: Message | None = None
+    signature: dict[str, Any] = field(default_factory=dict)
+    recipients: tuple[Agency, ...] = ()
+    original_id: str | None = None  # a status: the document it answers
+
+    def recipients_ids(self) -> list[str]:
+        return [agency.id for agency in self.recipients]
+
+    @property
+    def document(self) -> Document:
+        assert isinstance(self.message, Document)
+        return self.message
+
+    @property
+    def status(self) -> StatusMessage:
+        assert isinstance(self.message, StatusMessage)
+        return self.message
+
+
+class Step(Protocol):
+    async def __call__(self, sub: Submission) -> None: ...
+
+
+class CheckSize:
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+
+    async def __call__(self, sub: Submission) -> None:
+        if len(sub.raw) > self._max:
+            raise PayloadTooLarge(
+                f"the body has {len(sub.raw)} bytes; this gateway accepts at most {self._max}"
+            )
+
+
+class Parse:
+    def __init__(self, limits: XmlLimits) -> None:
+        self._limits = limits
+
+    def _parse(self, raw: bytes) -> tuple[etree._Element, Message]:
+        root = read_xml(raw, self._limits)
+        validate(root)
+        return root, message_from_tree(root)
+
+    async def __call__(self, sub: Submission) -> None:
+        if len(sub.raw) <= PARSE_IN_PLACE_BYTES:
+            sub.root, sub.message = self._parse(sub.raw)
+        else:
+            sub.root, sub.message = await asyncio.to_thread(self._parse, sub.raw)
+
+
+class ExpectKind:
+    def __init__(self, kind: type[Document] | type[StatusMessage], hint: str) -> None:
+        self._kind = kind
+        self._hint = hint
+
+    async def __call__(self, sub: Submission) -> None:
+        if not isinstance(sub.message, self._kind):
+            raise UnsupportedMessage(self._hint)
+
+
+class BindSender:
+    async def __call__(self, sub: Submission) -> None:
+        assert sub.message is not None
+        declared = sub.message.sender.organ_id
+        if declared != sub.caller.id:
+            raise SenderMismatch(
+                f"MessageHeader/From/OrganId is {declared!r} but the caller is authenticated "
+                f"as {sub.caller.id!r}: an agency sends only in its own name"
+            )
+
+
+class SignaturePolicy:
+    """Until XML-DSig verification is configured, only the agency's policy is enforced."""
+
+    async def __call__(self, sub: Submission) -> None:
+        if sub.caller.signature == "required":
+            raise SignatureMissing(
+                f"agency {sub.caller.id} must sign its messages (policy 'required'), "
+                "and this gateway has no signature verifier configured"
+            )
+        sub.signature = {"status": "unsigned", "policy": sub.caller.signature}
+
+
+class ResolveRecipients:
+    def __init__(self, directory: Directory, max_recipients: int) -> None:
+        self._directory = directory
+        self._max = max_recipients
+
+    async def __call__(self, sub: Submission) -> None:
+        wanted = list(dict.fromkeys(org.organ_id for org in sub.document.recipients))
+        if not wanted:
+            raise SchemaInvalid("MessageHeader has no To: name at least one recipient")
+        if len(wanted) > self._max:
+            raise SchemaInvalid(f"{len(wanted)} recipients; at most {self._max} per message")
+        unknown = [organ_id for organ_id in wanted if self._directory.get(organ_id) is None]
+        if unknown:
+            raise UnknownRecipient(
+                "To/OrganId not in the directory: "
+                + ", ".join(unknown)
+                + " (GET /v1/agencies lists the agencies this gateway serves)",
+                unknown=unknown,
+            )
+        found = [self._directory.get(organ_id) for organ_id in wanted]
+        sub.recipients = tuple(agency for agency in found if agency is not None)
+
+
+class ResolveOriginal:
+    """A status goes back to the document's sender, and only from one of its recipients."""
+
+    def __init__(self, db: Database, directory: Directory) -> None:
+        self._db = db
+        self._directory = directory
+
+    async def __call__(self, sub: Submission) -> None:
+        origin_id = sub.status.response_for.organ_id
+        document_id = sub.status.response_for.document_id
+        if not origin_id or not document_id:
+            raise SchemaInvalid("ResponseFor must name the OrganId and DocumentId it answers")
+        origin = self._directory.get(origin_id)
+        original = None
+        if origin is not None:
+
+            async def find(tx: Tx) -> str | None:
+                return await store.original_for_status(tx, origin_id, document_id, sub.caller.id)
+
+            original = await self._db.read(find)
+        if origin is None or original is None:
+            raise NotFound(
+                f"no document {document_id!r} from {origin_id!r} was delivered to "
+                f"{sub.caller.id}: check ResponseFor/OrganId and DocumentId"
+            )
+        sub.original_id = original
+        sub.recipients = (origin,)
+
+
+class Pipeline:
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self._steps = tuple(steps)
+
+    async def run(self, sub: Submission) -> None:
+        for step in self._steps:
+            await step(sub)
+
+
+class Intake:
+    """Where documents and statuses enter: the steps, then the exchange records and publishes."""
+
+    def __init__(self, documents: Pipeline, statuses: Pipeline, exchange: Exchange) -> None:
+        self._documents = documents
+        self._statuses = statuses
+        self._exchange = exchange
+
+    async def submit_document(self, sub: Submission) -> Receipt:
+        await self._documents.run(sub)
+        return await self._exchange.accept_document(sub)
+
+    async def submit_status(self, sub: Submission) -> Receipt:
+        await self._statuses.run(sub)
+        return await self._exchange.accept_status(sub)
+
+
+def build_intake(
+    *,
+    directory: Directory,
+    db: Database,
+    exchange: Exchange,
+    limits: XmlLimits,
+    max_recipients: int,
+) -> Intake:
+    parse: list[Step] = [CheckSize(limits.max_bytes), Parse(limits)]
+    documents = Pipeline(
+        [
+            *parse,
+            ExpectKind(Document, "this is a status message: send it to POST /v1/statuses"),
+            BindSender(),
+            SignaturePolicy(),
+            ResolveRecipients(directory, max_recipients),
+        ]
+    )
+    statuses = Pipeline(
+        [
+            *parse,
+            ExpectKind(StatusMessage, "this is a document: send it to POST /v1/documents"),
+            BindSender(),
+            SignaturePolicy(),
+            ResolveOriginal(db, directory),
+        ]
+    )
+    return Intake(documents, statuses, exchange)

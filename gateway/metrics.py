@@ -1,0 +1,19 @@
+"""Prometheus metrics, declared once, all named edocgw_*."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+PREFIX = "edocgw_"
+
+ACCEPTED = Counter(PREFIX + "messages_accepted_total", "Messages accepted (202)", ["kind"])
+REFUSED = Counter(PREFIX + "refusals_total", "Requests refused, by error code", ["code"])
+DELIVERIES = Counter(
+    PREFIX + "deliveries_total", "Deliveries handed to adapters, by outcome", ["adapter", "outcome"]
+)
+REQUEST_SECONDS = Histogram(
+    PREFIX + "http_request_seconds",
+    "HTTP request latency",
+    ["listener", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)

@@ -1,0 +1,100 @@
+"""One async interface over SQLite and PostgreSQL.
+
+Statements are written once with SQLAlchemy Core and compiled once per dialect; execution goes
+straight to the driver (sqlite3, asyncpg). On this kind of machine SQLAlchemy's execution layer
+costs five times what the statement does, and an aiosqlite hop per statement costs more still,
+so a unit of work is an async function over a `Tx` that the driver runs whole:
+SQLite runs units on its own threads and group-commits concurrent writes in one transaction;
+PostgreSQL runs them on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ClauseElement
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+Params = Mapping[str, Any]
+
+
+class StoreError(Exception):
+    """The database failed (unreachable, full, locked too long): nothing of the unit was kept."""
+
+
+class IntegrityError(StoreError):
+    """A uniqueness or foreign-key rule refused the write."""
+
+
+class Query:
+    """A Core statement compiled lazily, once per dialect, to (sql, parameter order)."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(getattr(compiled, "positiontup", None) or ())
+            found = (str(compiled), order, dict(compiled.params))
+            self._compiled[dialect.name] = found
+        return found
+
+    def bind(self, dialect: Dialect, params: Params | None) -> tuple[str, tuple[Any, ...]]:
+        sql, order, defaults = self.compiled(dialect)
+        if params is None:
+            return sql, tuple(defaults[name] for name in order)
+        try:
+            return sql, tuple(params[name] if name in params else defaults[name] for name in order)
+        except KeyError as exc:
+            raise KeyError(f"parameter {exc} missing for: {sql}") from None
+
+
+def insert(table: sa.Table, *columns: str) -> Query:
+    """INSERT of exactly these columns, each bound by its own name."""
+    return Query(table.insert().values({name: sa.bindparam(name) for name in columns}))
+
+
+class Tx(Protocol):
+    """A transaction (or a read session): the only way units of work touch the database."""
+
+    async def execute(self, query: Query, params: Params | None = None) -> int:
+        """Run a statement; return the number of rows it changed."""
+
+    async def executemany(self, query: Query, rows: Sequence[Params]) -> None: ...
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
+
+    async def fetchone(self, query: Query, params: Params | None = None) -> Row | None: ...
+
+
+Unit = Callable[[Tx], Coroutine[Any, Any, T]]
+
+
+class Database(Protocol):
+    dialect: Dialect
+
+    async def write(self, unit: Unit[T]) -> T:
+        """Run `unit` in a transaction, committed durably before this returns.
+
+        Concurrent writes may share one transaction; a unit that raises is rolled back alone
+        and its exception is raised here.
+        """
+
+    async def read(self, unit: Unit[T]) -> T:
+        """Run a short read (indexed lookups) on a session that sees every committed write."""
+
+    async def scan(self, unit: Unit[T]) -> T:
+        """Run a long read (reports, recounts) without holding up the event loop."""
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...

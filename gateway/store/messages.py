@@ -1,0 +1,225 @@
+"""Messages, their bodies and their deliveries: the statements, and the rows they return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from gateway.store.db import Query, Row, Tx, insert
+from gateway.store.schema import bodies, deliveries, messages
+
+QUEUED, INBOX, DELIVERED, ACKED, FAILED = "queued", "inbox", "delivered", "acked", "failed"
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: str
+    kind: str  # edoc | status
+    sender: str
+    document_id: str
+    business_type: int | None
+    dedupe_key: str
+    sha256: str
+    size: int
+    priority: int
+    paper_copy: bool
+    received_at: float
+    reply_to: str | None
+    status_code: str | None
+    signature: str  # JSON
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    delivery_id: str
+    message_id: str
+    recipient: str
+    sender: str
+    kind: str
+    document_id: str
+    priority: int
+    size: int
+    received_at: float
+    state: str
+    seq: int | None = None  # assigned by the database; orders the inbox
+
+
+_MESSAGE_COLUMNS = tuple(f.name for f in MessageRecord.__dataclass_fields__.values())
+_DELIVERY_COLUMNS = tuple(
+    f.name for f in DeliveryRecord.__dataclass_fields__.values() if f.name != "seq"
+)
+
+_INSERT_MESSAGE = insert(messages, *_MESSAGE_COLUMNS, "published")
+_INSERT_BODY = insert(bodies, "message_id", "body")
+_INSERT_DELIVERY = insert(deliveries, *_DELIVERY_COLUMNS, "updated_at")
+
+_BY_DEDUPE_KEY = Query(
+    sa.select(messages).where(messages.c.dedupe_key == sa.bindparam("dedupe_key"))
+)
+_BY_ID = Query(sa.select(messages).where(messages.c.id == sa.bindparam("id")))
+_DELIVERIES_OF = Query(
+    sa.select(deliveries)
+    .where(deliveries.c.message_id == sa.bindparam("message_id"))
+    .order_by(deliveries.c.seq)
+)
+_DELIVERY = Query(
+    sa.select(deliveries).where(deliveries.c.delivery_id == sa.bindparam("delivery_id"))
+)
+_MARK_PUBLISHED = Query(
+    sa.update(messages).where(messages.c.id == sa.bindparam("id")).values(published=True)
+)
+_DELETE_UNPUBLISHED = Query(
+    sa.delete(messages).where(
+        messages.c.id == sa.bindparam("id"), messages.c.published == sa.false()
+    )
+)
+_UNPUBLISHED = Query(
+    sa.select(messages.c.id)
+    .where(messages.c.published == sa.false(), messages.c.received_at < sa.bindparam("before"))
+    .order_by(messages.c.received_at)
+    .limit(sa.bindparam("limit"))
+)
+_MOVE_DELIVERY = Query(
+    sa.update(deliveries)
+    .where(
+        deliveries.c.delivery_id == sa.bindparam("delivery_id"),
+        deliveries.c.state == sa.bindparam("from_state"),
+    )
+    .values(state=sa.bindparam("to_state"), updated_at=sa.bindparam("at"))
+)
+_BODY = Query(sa.select(bodies.c.body).where(bodies.c.message_id == sa.bindparam("message_id")))
+_ORIGINAL_FOR_STATUS = Query(
+    sa.select(messages.c.id)
+    .join(deliveries, deliveries.c.message_id == messages.c.id)
+    .where(
+        messages.c.kind == "edoc",
+        messages.c.sender == sa.bindparam("sender"),
+        messages.c.document_id == sa.bindparam("document_id"),
+        deliveries.c.recipient == sa.bindparam("recipient"),
+    )
+    .order_by(messages.c.received_at.desc())
+    .limit(1)
+)
+
+
+def _inbox_query(kind_filter: bool) -> Query:
+    after = sa.or_(
+        deliveries.c.priority < sa.bindparam("after_priority"),
+        sa.and_(
+            deliveries.c.priority == sa.bindparam("after_priority"),
+            deliveries.c.seq > sa.bindparam("after_seq"),
+        ),
+    )
+    conditions = [
+        deliveries.c.recipient == sa.bindparam("recipient"),
+        deliveries.c.state == INBOX,
+        after,
+    ]
+    if kind_filter:
+        conditions.append(deliveries.c.kind == sa.bindparam("kind"))
+    return Query(
+        sa.select(deliveries)
+        .where(*conditions)
+        .order_by(deliveries.c.priority.desc(), deliveries.c.seq)
+        .limit(sa.bindparam("limit"))
+    )
+
+
+_INBOX_ANY = _inbox_query(kind_filter=False)
+_INBOX_OF_KIND = _inbox_query(kind_filter=True)
+
+
+def delivery_from_row(row: Row) -> DeliveryRecord:
+    return DeliveryRecord(**{name: row[name] for name in _DELIVERY_COLUMNS}, seq=int(row["seq"]))
+
+
+def message_from_row(row: Row) -> MessageRecord:
+    values = {name: row[name] for name in _MESSAGE_COLUMNS}
+    values["paper_copy"] = bool(values["paper_copy"])
+    return MessageRecord(**values)
+
+
+async def insert_message(
+    tx: Tx, record: MessageRecord, body: bytes, to: Sequence[DeliveryRecord]
+) -> None:
+    await tx.execute(_INSERT_MESSAGE, {**asdict(record), "published": False})
+    await tx.execute(_INSERT_BODY, {"message_id": record.id, "body": body})
+    await tx.executemany(
+        _INSERT_DELIVERY,
+        [
+            {name: getattr(d, name) for name in _DELIVERY_COLUMNS} | {"updated_at": d.received_at}
+            for d in to
+        ],
+    )
+
+
+async def by_dedupe_key(tx: Tx, dedupe_key: str) -> tuple[MessageRecord, bool] | None:
+    """The message holding this key, and whether the bus has confirmed it."""
+    row = await tx.fetchone(_BY_DEDUPE_KEY, {"dedupe_key": dedupe_key})
+    return None if row is None else (message_from_row(row), bool(row["published"]))
+
+
+async def by_id(tx: Tx, message_id: str) -> MessageRecord | None:
+    row = await tx.fetchone(_BY_ID, {"id": message_id})
+    return None if row is None else message_from_row(row)
+
+
+async def deliveries_of(tx: Tx, message_id: str) -> list[DeliveryRecord]:
+    rows = await tx.fetch(_DELIVERIES_OF, {"message_id": message_id})
+    return [delivery_from_row(r) for r in rows]
+
+
+async def delivery(tx: Tx, delivery_id: str) -> DeliveryRecord | None:
+    row = await tx.fetchone(_DELIVERY, {"delivery_id": delivery_id})
+    return None if row is None else delivery_from_row(row)
+
+
+async def mark_published(tx: Tx, message_id: str) -> bool:
+    return await tx.execute(_MARK_PUBLISHED, {"id": message_id}) == 1
+
+
+async def delete_unpublished(tx: Tx, message_id: str) -> bool:
+    return await tx.execute(_DELETE_UNPUBLISHED, {"id": message_id}) == 1
+
+
+async def unpublished_before(tx: Tx, before: float, limit: int = 500) -> list[str]:
+    rows = await tx.fetch(_UNPUBLISHED, {"before": before, "limit": limit})
+    return [str(r["id"]) for r in rows]
+
+
+async def move_delivery(
+    tx: Tx, delivery_id: str, from_state: str, to_state: str, at: float
+) -> bool:
+    """Change a delivery's state only if it is in `from_state`: idempotent under redelivery."""
+    params = {"delivery_id": delivery_id, "from_state": from_state, "to_state": to_state, "at": at}
+    return await tx.execute(_MOVE_DELIVERY, params) == 1
+
+
+async def body(tx: Tx, message_id: str) -> bytes | None:
+    row = await tx.fetchone(_BODY, {"message_id": message_id})
+    return None if row is None else bytes(row["body"])
+
+
+async def inbox(
+    tx: Tx, recipient: str, kind: str | None, limit: int, after: tuple[int, int] | None
+) -> list[DeliveryRecord]:
+    after_priority, after_seq = after if after is not None else (1_000, 0)
+    params = {
+        "recipient": recipient,
+        "kind": kind,
+        "limit": limit,
+        "after_priority": after_priority,
+        "after_seq": after_seq,
+    }
+    query = _INBOX_ANY if kind is None else _INBOX_OF_KIND
+    rows = await tx.fetch(query, params)
+    return [delivery_from_row(r) for r in rows]
+
+
+async def original_for_status(tx: Tx, sender: str, document_id: str, recipient: str) -> str | None:
+    """The latest document `sender` sent under `document_id` that was addressed to `recipient`."""
+    params = {"sender": sender, "document_id": document_id, "recipient": recipient}
+    row = await tx.fetchone(_ORIGINAL_FOR_STATUS, params)
+    return None if row is None else str(row["id"])

@@ -1,0 +1,90 @@
+"""What the gateway keeps. Timestamps are unix seconds (double); JSON is stored as text.
+
+- `messages`: one row per accepted edXML message (document or status), with its dedupe key.
+- `bodies`: the bytes exactly as the sender sent them, apart so that listings stay small.
+- `deliveries`: one row per (message, recipient): the mailbox and the delivery state.
+- `events`: the append-only, hash-chained audit log; traces and statistics derive from it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# A 64-bit identity on PostgreSQL, the rowid alias on SQLite.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # edoc | status
+    sa.Column("sender", sa.String(64), nullable=False),
+    sa.Column("document_id", sa.String(300), nullable=False),
+    sa.Column("business_type", sa.SmallInteger, nullable=True),
+    sa.Column("dedupe_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("paper_copy", sa.Boolean, nullable=False),
+    sa.Column("received_at", sa.Double, nullable=False),
+    sa.Column("published", sa.Boolean, nullable=False),
+    sa.Column("reply_to", sa.String(32), nullable=True),  # a status: the message it answers
+    sa.Column("status_code", sa.String(4), nullable=True),
+    sa.Column("signature", sa.Text, nullable=False),  # JSON: what was verified, or "unsigned"
+    sa.Index("ix_messages_unpublished", "published", "received_at"),
+    sa.Index("ix_messages_sender_document", "sender", "document_id"),
+)
+
+bodies = sa.Table(
+    "bodies",
+    metadata,
+    sa.Column(
+        "message_id",
+        sa.String(32),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(32), nullable=False, unique=True),
+    sa.Column(
+        "message_id",
+        sa.String(32),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("recipient", sa.String(64), nullable=False),
+    sa.Column("sender", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("document_id", sa.String(300), nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("received_at", sa.Double, nullable=False),
+    # queued -> inbox (mailbox) | delivered (pushed) -> acked; failed when dead-lettered
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.Index("ix_deliveries_message", "message_id"),
+    sa.Index("ix_deliveries_inbox", "recipient", "state", "priority", "seq"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Double, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=True),  # the agency or user who caused it
+    sa.Column("message_id", sa.String(32), nullable=True),
+    sa.Column("recipient", sa.String(64), nullable=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON, metadata only: never a body
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_events_message", "message_id", "seq"),
+)

@@ -1,0 +1,43 @@
+"""The ops listener's public probes, and the rule that every route declares who may call it."""
+
+from __future__ import annotations
+
+from gateway.api.auth import roles_of
+from tests.conftest import Net
+
+
+async def test_healthz_and_readyz_answer_while_running(net: Net) -> None:
+    health = await net.ops.get("/healthz")
+    assert (health.status, await health.json()) == (200, {"status": "ok"})
+    ready = await net.ops.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["status"] == "ready"
+
+
+async def test_readyz_is_503_when_the_store_is_gone(net: Net) -> None:
+    await net.gateway.db.close()
+    ready = await net.ops.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["failing"] == ["store"]
+
+
+async def test_metrics_are_prometheus_text_with_the_prefix(net: Net) -> None:
+    await net.client.get("/v1/agencies")  # a refusal, counted
+    response = await net.ops.get("/metrics")
+    text = await response.text()
+
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    assert 'edocgw_refusals_total{code="unauthorized"}' in text
+    assert "edocgw_http_request_seconds_bucket" in text
+
+
+async def test_every_route_declares_its_roles(net: Net) -> None:
+    for app in (net.gateway.agency_app, net.gateway.ops_app):
+        for route in app.router.routes():
+            if route.method == "HEAD":
+                continue
+            roles = roles_of(route.handler)
+            assert roles, f"{route.method} {route.resource.canonical} declares no roles"
+    agency_routes = [r for r in net.gateway.agency_app.router.routes() if r.method != "HEAD"]
+    assert all(roles_of(r.handler) == frozenset({"agency"}) for r in agency_routes)

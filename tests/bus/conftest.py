@@ -1,0 +1,132 @@
+"""Fixtures of the bus contract suite: every contract test runs against each implementation.
+
+Contract tests see a bus only through the `Bus` protocol and `bus_factory`. To add an
+implementation, add its name to `IMPLEMENTATIONS` and an opener to `_openers` below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from gateway.bus.base import Bus, ReceivedMessage, RetryPolicy
+from gateway.bus.local import LocalBus, LocalBusTuning
+
+IMPLEMENTATIONS = ["local"]
+
+# Fast retries so that dead-lettering takes milliseconds; tests that care pass their own policy.
+FAST_RETRY = RetryPolicy(max_attempts=5, initial_delay_s=0.02, max_delay_s=0.1, jitter=0.0)
+
+# How long closing waits for running handlers before abandoning them (their messages stay).
+CLOSE_GRACE_S = 1.0
+
+WAIT_S = 10.0  # upper bound of every wait; a test that needs it has failed
+
+
+class BusFactory:
+    """Opens buses on one store per test, so that a test can close a bus and open it again.
+
+    For "local" the store is a file in the test's temporary directory; a broker-backed
+    implementation would use queue names made unique by `queue()`.
+    """
+
+    def __init__(self, kind: str, opener: Callable[[RetryPolicy], Bus]) -> None:
+        self.kind = kind
+        self._opener = opener
+        self._prefix = uuid.uuid4().hex[:8]
+        self._opened: list[Bus] = []
+
+    def queue(self, name: str) -> str:
+        """A queue name that no other test uses."""
+        return f"t{self._prefix}.{name}"
+
+    async def open(self, *, retry: RetryPolicy = FAST_RETRY) -> Bus:
+        bus = self._opener(retry)
+        self._opened.append(bus)
+        await bus.start()
+        return bus
+
+    async def reopen(self, bus: Bus, *, retry: RetryPolicy = FAST_RETRY) -> Bus:
+        await bus.close()
+        return await self.open(retry=retry)
+
+    async def close_all(self) -> None:
+        for bus in reversed(self._opened):
+            await bus.close()
+
+
+def _openers(tmp_path: Path) -> dict[str, Callable[[RetryPolicy], Bus]]:
+    def local(retry: RetryPolicy) -> Bus:
+        tuning = LocalBusTuning(close_grace_s=CLOSE_GRACE_S, error_backoff_s=0.05)
+        return LocalBus(tmp_path / "bus.db", retry=retry, tuning=tuning)
+
+    return {"local": local}
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+async def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BusFactory]:
+    kind: str = request.param
+    factory = BusFactory(kind, _openers(tmp_path)[kind])
+    try:
+        yield factory
+    finally:
+        await factory.close_all()
+
+
+class Recorder:
+    """A handler that records each delivery, then does what `behaviour` says (default: ack)."""
+
+    def __init__(self, behaviour: Callable[[ReceivedMessage], Awaitable[None]] | None = None):
+        self.messages: list[ReceivedMessage] = []
+        self.behaviour = behaviour
+        self._arrived = asyncio.Event()
+
+    async def __call__(self, message: ReceivedMessage) -> None:
+        self.messages.append(message)
+        self._arrived.set()
+        if self.behaviour is not None:
+            await self.behaviour(message)
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.message_id for m in self.messages]
+
+    async def wait_for(self, count: int, timeout: float = WAIT_S) -> list[ReceivedMessage]:
+        """Wait until at least `count` deliveries were recorded; fail after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            self._arrived.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"got {len(self.messages)} deliveries within {timeout}s, want {count}")
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                continue
+        return self.messages
+
+
+@pytest.fixture
+def recorder() -> type[Recorder]:
+    return Recorder
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], timeout: float = WAIT_S, what: str = "condition"
+) -> None:
+    """Poll an async condition until it holds; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not hold within {timeout}s")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[None]]:
+    return wait_until
