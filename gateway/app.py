@@ -9,10 +9,12 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from gateway.api.agency import AgencyApi
+from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
 from gateway.api.context import request_context
 from gateway.api.ops import OpsApi
@@ -28,6 +30,9 @@ from gateway.exchange import Exchange
 from gateway.intake import build_intake
 from gateway.log import get_logger
 from gateway.mailbox import Mailbox
+from gateway.paper import PaperRegister
+from gateway.refusals import RefusalLog
+from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
 
@@ -74,7 +79,10 @@ class Gateway:
             retry=retry_policy(settings),
             prefetch=settings.bus.prefetch,
         )
-        exchange = Exchange(db, bus, clock)
+        tz = ZoneInfo(settings.stats.timezone)
+        exchange = Exchange(db, bus, clock, tz)
+        groups = {agency.id: agency.group for agency in directory}
+        statistics = Statistics(db, groups, settings.stats.target, tz)
         limits = XmlLimits(
             max_bytes=settings.limits.max_document_bytes, max_depth=settings.limits.max_xml_depth
         )
@@ -82,12 +90,20 @@ class Gateway:
             directory=directory,
             db=db,
             exchange=exchange,
+            refusals=RefusalLog(db, clock, tz),
             limits=limits,
             max_recipients=settings.limits.max_recipients,
         )
         agency = AgencyApi(
-            intake=intake, mailbox=Mailbox(db, clock), directory=directory, db=db, clock=clock
+            intake=intake,
+            mailbox=Mailbox(db, clock),
+            directory=directory,
+            db=db,
+            clock=clock,
+            paper=PaperRegister(db, clock),
+            statistics=statistics,
         )
+        auditing = AuditApi(db=db, statistics=statistics, directory=directory)
         authenticator = Authenticator(settings, directory)
         gateway = cls(
             settings=settings,
@@ -96,7 +112,12 @@ class Gateway:
             exchange=exchange,
             dispatcher=dispatcher,
             agency_app=_app("agency", agency.routes(), authenticator, limits.max_bytes),
-            ops_app=_app("ops", OpsApi(db=db, bus=bus).routes(), authenticator, 1024 * 1024),
+            ops_app=_app(
+                "ops",
+                OpsApi(db=db, bus=bus).routes() + auditing.routes(),
+                authenticator,
+                1024 * 1024,
+            ),
         )
         await gateway._start()
         return gateway

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gateway.stats import facts
 from gateway.store.db import Query, Row, Tx, insert
 from gateway.store.schema import events
 
@@ -87,7 +88,75 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
         )
         prev = digest
     await tx.executemany(_INSERT, rows)
+    await facts.project(tx, entries)
 
 
 async def of_message(tx: Tx, message_id: str) -> list[Row]:
     return await tx.fetch(_OF_MESSAGE, {"message_id": message_id})
+
+
+_PAGE = Query(
+    sa.select(events)
+    .where(events.c.seq > sa.bindparam("after"))
+    .order_by(events.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def entry_view(row: Row) -> dict[str, Any]:
+    return {
+        "seq": row["seq"],
+        "at": row["at"],
+        "event": row["event"],
+        "actor": row["actor"],
+        "message_id": row["message_id"],
+        "recipient": row["recipient"],
+        "data": json.loads(row["data"]),
+        "prev_hash": row["prev_hash"],
+        "hash": row["hash"],
+    }
+
+
+async def page(tx: Tx, after: int, limit: int) -> list[Row]:
+    return await tx.fetch(_PAGE, {"after": after, "limit": limit})
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    head: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def check_link(row: Row, expected_seq: int, prev: str) -> str | None:
+    """Why this entry does not continue the chain after `prev`, or None if it does."""
+    if row["seq"] != expected_seq:
+        return f"expected entry {expected_seq} next, found {row['seq']}: entries removed or moved"
+    if row["prev_hash"] != prev:
+        return "its prev_hash is not the hash of the entry before it: the chain is broken here"
+    entry = Event(
+        event=row["event"],
+        at=row["at"],
+        actor=row["actor"],
+        message_id=row["message_id"],
+        recipient=row["recipient"],
+    )
+    if entry_hash(prev, row["seq"], entry, row["data"]) != row["hash"]:
+        return "its content does not match its hash: the entry was altered"
+    return None
+
+
+async def verify(tx: Tx, chunk: int = 5000) -> Verification:
+    """Walk the whole log; name the first entry that was altered, removed or reordered."""
+    prev, seq, count = GENESIS, 0, 0
+    while True:
+        rows = await tx.fetch(_PAGE, {"after": seq, "limit": chunk})
+        for row in rows:
+            problem = check_link(row, seq + 1, prev)
+            if problem is not None:
+                return Verification(False, count, prev, first_bad_seq=seq + 1, problem=problem)
+            prev, seq, count = row["hash"], row["seq"], count + 1
+        if len(rows) < chunk:
+            return Verification(True, count, prev)

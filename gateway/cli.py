@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--listen", default="127.0.0.1:8080")
     demo.add_argument("--ops-listen", default="127.0.0.1:9090")
     demo.set_defaults(func=cmd_demo, log_level="warning")
+
+    from gateway.stats.cli import add_subcommands as add_auditor_commands
+
+    add_auditor_commands(sub)
     return parser
 
 

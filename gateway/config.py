@@ -23,6 +23,7 @@ HostPort = Annotated[str, Field(pattern=r"^[^\s:]+:\d{1,5}$")]
 # QCVN 102 (000.00.00.G22), QĐ 20/2020 (H37.02.02) and what real traffic holds (vxp.saas.03).
 OrganId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$")]
 SignaturePolicy = Literal["required", "optional"]
+PdfSignaturePolicy = Literal["ignore", "report", "required"]
 
 MIB = 1024 * 1024
 
@@ -36,6 +37,16 @@ class ServerSettings:
     listen: HostPort = "127.0.0.1:8080"
     ops_listen: HostPort = "127.0.0.1:9090"
     data_dir: Path = Path("var")
+    # HTTPS on the agency listener; clients may then authenticate with a certificate
+    # pinned in agencies.client_certs (mutual TLS) instead of a bearer token
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key: give both or neither")
+        return self
 
 
 @dataclass(config=STRICT)
@@ -123,6 +134,8 @@ class AgencySettings:
     group: str = "default"
     signing_certs: tuple[Path, ...] = ()
     signature: SignaturePolicy | None = None
+    client_certs: tuple[Path, ...] = ()  # TLS client certificates that authenticate it
+    pdf_signatures: PdfSignaturePolicy = "report"
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
 
@@ -214,9 +227,22 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         crls=tuple(map(absolute, settings.trust.crls)),
     )
     agencies = tuple(
-        replace(a, signing_certs=tuple(map(absolute, a.signing_certs))) for a in settings.agencies
+        replace(
+            a,
+            signing_certs=tuple(map(absolute, a.signing_certs)),
+            client_certs=tuple(map(absolute, a.client_certs)),
+        )
+        for a in settings.agencies
     )
-    server = replace(settings.server, data_dir=absolute(settings.server.data_dir))
+    def optional(p: Path | None) -> Path | None:
+        return None if p is None else absolute(p)
+
+    server = replace(
+        settings.server,
+        data_dir=absolute(settings.server.data_dir),
+        tls_cert=optional(settings.server.tls_cert),
+        tls_key=optional(settings.server.tls_key),
+    )
     return replace(settings, server=server, trust=trust, agencies=agencies)
 
 
@@ -229,6 +255,12 @@ def _check_files_exist(settings: Settings) -> None:
         named += [
             (f"agencies[{i}].signing_certs[{j}]", p) for j, p in enumerate(agency.signing_certs)
         ]
+        named += [
+            (f"agencies[{i}].client_certs[{j}]", p) for j, p in enumerate(agency.client_certs)
+        ]
+    for key in ("tls_cert", "tls_key"):
+        if (path := getattr(settings.server, key)) is not None:
+            named.append((f"server.{key}", path))
     for key, path in named:
         if not path.is_file():
             raise ConfigError(f"{key}: no such file {path}")

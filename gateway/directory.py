@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from gateway.config import DeliverySettings, Settings, SignaturePolicy
+from gateway.config import DeliverySettings, PdfSignaturePolicy, Settings, SignaturePolicy
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Agency:
     group: str
     signature: SignaturePolicy
     delivery: DeliverySettings
+    pdf_signatures: PdfSignaturePolicy = "report"
 
 
 class Directory:
@@ -26,6 +27,7 @@ class Directory:
                 group=a.group,
                 signature=settings.signature_policy(a),
                 delivery=a.delivery,
+                pdf_signatures=a.pdf_signatures,
             )
             for a in settings.agencies
         }

@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from gateway import audit
 from gateway.audit import Event
@@ -26,6 +27,7 @@ from gateway.clock import Clock, iso
 from gateway.errors import DuplicateConflict, Unavailable
 from gateway.ids import new_id
 from gateway.log import get_logger
+from gateway.stats.counting import local_day
 from gateway.store import messages as store
 from gateway.store.db import Database, IntegrityError, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
@@ -44,10 +46,13 @@ class Receipt:
     replayed: bool  # the same bytes were accepted before: the answer is the earlier one
 
 
-def acceptance_events(record: MessageRecord, deliveries: Sequence[DeliveryRecord]) -> list[Event]:
+def acceptance_events(
+    record: MessageRecord, deliveries: Sequence[DeliveryRecord], tz: ZoneInfo
+) -> list[Event]:
     """The audit entries that say a message was accepted: one per recipient (and, for a
     status, one on the trace of the document it answers). Pure, so a recovery can rebuild them."""
     signature = json.loads(record.signature)
+    day = local_day(record.received_at, tz)
     entries = [
         Event(
             "accepted",
@@ -64,6 +69,7 @@ def acceptance_events(record: MessageRecord, deliveries: Sequence[DeliveryRecord
                 "size": record.size,
                 "delivery_id": d.delivery_id,
                 "signature": signature.get("status"),
+                "day": day,
             },
         )
         for d in deliveries
@@ -83,10 +89,11 @@ def acceptance_events(record: MessageRecord, deliveries: Sequence[DeliveryRecord
 
 
 class Exchange:
-    def __init__(self, db: Database, bus: Bus, clock: Clock) -> None:
+    def __init__(self, db: Database, bus: Bus, clock: Clock, tz: ZoneInfo) -> None:
         self._db = db
         self._bus = bus
         self._clock = clock
+        self._tz = tz
 
     async def accept_document(self, sub: Submission) -> Receipt:
         doc = sub.document
@@ -229,7 +236,7 @@ class Exchange:
     async def _confirm(self, record: MessageRecord, deliveries: Sequence[DeliveryRecord]) -> None:
         async def unit(tx: Tx) -> None:
             if await store.mark_published(tx, record.id):
-                await audit.append(tx, acceptance_events(record, deliveries))
+                await audit.append(tx, acceptance_events(record, deliveries, self._tz))
 
         await self._db.write(unit)
 

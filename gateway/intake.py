@@ -25,6 +25,7 @@ from gateway.edxml import (
     validate,
 )
 from gateway.errors import (
+    GatewayError,
     NotFound,
     PayloadTooLarge,
     SchemaInvalid,
@@ -34,6 +35,7 @@ from gateway.errors import (
     UnsupportedMessage,
 )
 from gateway.exchange import Exchange, Receipt
+from gateway.refusals import RefusalLog
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 
@@ -196,20 +198,32 @@ class Pipeline:
 
 
 class Intake:
-    """Where documents and statuses enter: the steps, then the exchange records and publishes."""
+    """Where documents and statuses enter: the steps, then the exchange records and publishes.
+    Every refusal is written to the audit log (metadata only)."""
 
-    def __init__(self, documents: Pipeline, statuses: Pipeline, exchange: Exchange) -> None:
+    def __init__(
+        self, documents: Pipeline, statuses: Pipeline, exchange: Exchange, refusals: RefusalLog
+    ) -> None:
         self._documents = documents
         self._statuses = statuses
         self._exchange = exchange
+        self._refusals = refusals
 
     async def submit_document(self, sub: Submission) -> Receipt:
-        await self._documents.run(sub)
-        return await self._exchange.accept_document(sub)
+        try:
+            await self._documents.run(sub)
+            return await self._exchange.accept_document(sub)
+        except GatewayError as error:
+            await self._refusals.record(sub, error)
+            raise
 
     async def submit_status(self, sub: Submission) -> Receipt:
-        await self._statuses.run(sub)
-        return await self._exchange.accept_status(sub)
+        try:
+            await self._statuses.run(sub)
+            return await self._exchange.accept_status(sub)
+        except GatewayError as error:
+            await self._refusals.record(sub, error)
+            raise
 
 
 def build_intake(
@@ -217,6 +231,7 @@ def build_intake(
     directory: Directory,
     db: Database,
     exchange: Exchange,
+    refusals: RefusalLog,
     limits: XmlLimits,
     max_recipients: int,
 ) -> Intake:
@@ -239,4 +254,4 @@ def build_intake(
             ResolveOriginal(db, directory),
         ]
     )
-    return Intake(documents, statuses, exchange)
+    return Intake(documents, statuses, exchange, refusals)

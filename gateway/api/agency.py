@@ -7,7 +7,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from gateway import paper
 from gateway.api.auth import caller_agency, requires
+from gateway.api.formats import json_response, stats_response
 from gateway.clock import Clock, iso
 from gateway.directory import Directory
 from gateway.errors import BadInput, UnsupportedMessage
@@ -15,6 +17,8 @@ from gateway.exchange import Receipt
 from gateway.intake import Intake, Submission
 from gateway.mailbox import Mailbox
 from gateway.metrics import ACCEPTED
+from gateway.paper import PaperRegister
+from gateway.stats.report import Statistics, StatsQuery
 from gateway.store.db import Database
 from gateway.trace import trace
 
@@ -43,13 +47,23 @@ def _limit(request: web.Request) -> int:
 
 class AgencyApi:
     def __init__(
-        self, *, intake: Intake, mailbox: Mailbox, directory: Directory, db: Database, clock: Clock
+        self,
+        *,
+        intake: Intake,
+        mailbox: Mailbox,
+        directory: Directory,
+        db: Database,
+        clock: Clock,
+        paper: PaperRegister,
+        statistics: Statistics,
     ) -> None:
         self._intake = intake
         self._mailbox = mailbox
         self._directory = directory
         self._db = db
         self._clock = clock
+        self._paper = paper
+        self._statistics = statistics
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -60,6 +74,8 @@ class AgencyApi:
             web.post("/v1/inbox/{delivery_id}/ack", self.ack),
             web.get("/v1/documents/{id}/trace", self.trace),
             web.get("/v1/agencies", self.agencies),
+            web.post("/v1/paper-dispatches", self.declare_paper),
+            web.get("/v1/stats/mine", self.my_stats),
         ]
 
     async def _submission(self, request: web.Request) -> Submission:
@@ -148,3 +164,27 @@ class AgencyApi:
     async def agencies(self, request: web.Request) -> web.Response:
         rows = [{"id": a.id, "name": a.name, "group": a.group} for a in self._directory]
         return web.json_response(rows)
+
+    @requires("agency")
+    async def declare_paper(self, request: web.Request) -> web.Response:
+        if request.content_type == "text/csv":
+            dispatches = paper.from_csv(await request.text())
+        elif request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                raise BadInput("the body is not valid JSON") from None
+            dispatches = paper.from_json(body)
+        else:
+            raise UnsupportedMessage("send application/json or a text/csv paper register")
+        declared = await self._paper.declare(caller_agency(request).id, dispatches)
+        return json_response({"declared": declared.declared, "already": declared.already}, 201)
+
+    @requires("agency")
+    async def my_stats(self, request: web.Request) -> web.Response:
+        query = StatsQuery.from_params(request.query, self._statistics.today())
+        if query.by != "agency":
+            raise BadInput("by: an agency reads its own figures, by agency only")
+        agency = caller_agency(request).id
+        rows = await self._statistics.rows(query, sender=agency)
+        return stats_response(rows, query, f"exchanges-{agency}")

@@ -88,3 +88,17 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_events_message", "message_id", "seq"),
 )
+
+# The materialised counters of DESIGN §6, kept up to date from the audit entries in the same
+# transaction (gateway.stats.facts); `edocgw stats --recompute` rebuilds them from the log.
+exchanges = sa.Table(
+    "exchanges",
+    metadata,
+    sa.Column("sender", sa.String(64), primary_key=True),
+    sa.Column("document_id", sa.String(300), primary_key=True),
+    sa.Column("recipient", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(10), nullable=False),  # electronic | paper | secret
+    sa.Column("day", sa.String(10), nullable=False),  # YYYY-MM-DD in stats.timezone
+    sa.Column("paper_copy", sa.Boolean, nullable=False),
+    sa.Index("ix_exchanges_day", "day", "sender"),
+)

@@ -1,0 +1,83 @@
+"""The auditor's calls on the ops listener: statistics, the monthly report, the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+
+from gateway import audit
+from gateway.api.auth import requires
+from gateway.api.formats import json_response, stats_response
+from gateway.directory import Directory
+from gateway.errors import BadInput
+from gateway.stats.page import monthly_page
+from gateway.stats.report import Statistics, StatsQuery
+from gateway.store.db import Database, Row, Tx
+
+MAX_EVENTS_PAGE = 1000
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadInput(f"{name}={raw!r}: give a whole number from {low} to {high}")
+    return int(raw)
+
+
+class AuditApi:
+    def __init__(self, *, db: Database, statistics: Statistics, directory: Directory) -> None:
+        self._db = db
+        self._statistics = statistics
+        self._directory = directory
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/v1/stats/exchanges", self.exchanges),
+            web.get("/v1/reports/monthly", self.monthly),
+            web.get("/v1/audit/events", self.events),
+            web.get("/v1/audit/verify", self.verify),
+        ]
+
+    @requires("auditor")
+    async def exchanges(self, request: web.Request) -> web.Response:
+        query = StatsQuery.from_params(request.query, self._statistics.today())
+        rows = await self._statistics.rows(query)
+        return stats_response(rows, query, "exchanges")
+
+    @requires("auditor")
+    async def monthly(self, request: web.Request) -> web.Response:
+        today = self._statistics.today()
+        month = request.query.get("month", f"{today:%Y-%m}")
+        try:
+            start = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise BadInput(f"month={month!r}: give a month as YYYY-MM") from None
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        end = date.fromordinal(following.toordinal() - 1)
+        query = StatsQuery(start, end, "month", "agency", "json")
+        rows = await self._statistics.rows(query)
+        names = {agency.id: agency.name for agency in self._directory}
+        page = monthly_page(month, rows, names, self._statistics.target)
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+    @requires("auditor")
+    async def events(self, request: web.Request) -> web.Response:
+        after = _int_param(request, "after", 0, 0, 2**62)
+        limit = _int_param(request, "limit", 100, 1, MAX_EVENTS_PAGE)
+
+        async def unit(tx: Tx) -> list[Row]:
+            return await audit.page(tx, after, limit)
+
+        rows = await self._db.scan(unit)
+        entries = [audit.entry_view(row) for row in rows]
+        following = entries[-1]["seq"] if len(entries) == limit else None
+        return json_response({"events": entries, "next": following})
+
+    @requires("auditor")
+    async def verify(self, request: web.Request) -> web.Response:
+        result = await self._db.scan(audit.verify)
+        body: dict[str, object] = {"ok": result.ok, "events": result.events, "head": result.head}
+        if not result.ok:
+            body["first_bad"] = {"seq": result.first_bad_seq, "problem": result.problem}
+        return json_response(body)

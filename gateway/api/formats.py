@@ -1,0 +1,40 @@
+"""Answer bodies shared by the listeners: JSON with Vietnamese left readable, statistics."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from gateway.stats.report import StatsQuery, to_csv, to_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=dumps)
+
+
+def stats_response(rows: Sequence[Mapping[str, Any]], query: StatsQuery, name: str) -> web.Response:
+    filename = f"{name}-{query.start}-{query.end}-{query.period}"
+    if query.format == "csv":
+        return web.Response(
+            text=to_csv(rows, query.by),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    if query.format == "xlsx":
+        title = (
+            f"Electronic exchanges {query.start} to {query.end}, by {query.by}, per {query.period}"
+        )
+        return web.Response(
+            body=to_xlsx(rows, query.by, title),
+            content_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+        )
+    return json_response(list(rows))

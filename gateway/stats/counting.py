@@ -1,0 +1,191 @@
+"""The counting rules of DESIGN §6, as pure functions over audit entries.
+
+One exchange is one document to one recipient agency, identified by (sender, DocumentId,
+recipient). Each exchange counts once, on one channel:
+- `electronic`: a new (0) or replacement (3) document accepted by the gateway; it wins over a
+  paper declaration of the same exchange, whichever came first;
+- `paper`: declared through /v1/paper-dispatches and never sent electronically;
+- `secret`: refused as secret; in neither numerator nor denominator.
+Revocations (1), updates (2) and statuses never count; resending never counts twice.
+The period of an exchange is the local day (stats.timezone) of its acceptance or refusal, or
+the declared `dispatched_on` for paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+Channel = Literal["electronic", "paper", "secret"]
+ELECTRONIC: Channel = "electronic"
+PAPER: Channel = "paper"
+SECRET: Channel = "secret"  # noqa: S105 (a channel name, not a password)
+COUNTED_BUSINESS_TYPES = (0, 3)
+Period = Literal["day", "month", "quarter", "year"]
+GroupBy = Literal["agency", "group", "none"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """How one exchange counts."""
+
+    sender: str
+    document_id: str
+    recipient: str
+    channel: Channel
+    day: str  # YYYY-MM-DD, local
+    paper_copy: bool
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.sender, self.document_id, self.recipient)
+
+
+def local_day(ts: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).date().isoformat()
+
+
+def fact_of(
+    event: str, actor: str | None, recipient: str | None, data: Mapping[str, Any]
+) -> Fact | None:
+    """The fact an audit entry establishes, if it is one that counts."""
+    if actor is None or recipient is None:
+        return None
+    document_id = str(data.get("document_id", ""))
+    day = str(data.get("day", ""))
+    if event == "accepted":
+        if data.get("kind") != "edoc" or data.get("business_type") not in COUNTED_BUSINESS_TYPES:
+            return None
+        paper_copy = bool(data.get("paper_copy"))
+        return Fact(actor, document_id, recipient, ELECTRONIC, day, paper_copy)
+    if event == "paper_declared":
+        return Fact(actor, document_id, recipient, PAPER, day, False)
+    if event == "secret_excluded":
+        return Fact(actor, document_id, recipient, SECRET, day, False)
+    return None
+
+
+def merge(existing: Fact | None, new: Fact) -> Fact | None:
+    """The fact to keep for the exchange, or None when `existing` stands."""
+    if existing is None:
+        return new
+    if new.channel == ELECTRONIC and existing.channel != ELECTRONIC:
+        return new
+    return None
+
+
+def settle(facts: Iterable[Fact]) -> dict[tuple[str, str, str], Fact]:
+    """Apply `merge` over facts in log order: the counters a full recount gives."""
+    kept: dict[tuple[str, str, str], Fact] = {}
+    for fact in facts:
+        chosen = merge(kept.get(fact.key), fact)
+        if chosen is not None:
+            kept[fact.key] = chosen
+    return kept
+
+
+def period_of(day: str, period: Period) -> str:
+    if period == "day":
+        return day
+    if period == "month":
+        return day[:7]
+    if period == "year":
+        return day[:4]
+    return f"{day[:4]}-Q{(int(day[5:7]) - 1) // 3 + 1}"
+
+
+def periods_between(start: date, end: date, period: Period) -> list[str]:
+    """Every period label touched by the days from `start` to `end`, in order."""
+    labels: list[str] = []
+    day = start
+    while day <= end:
+        label = period_of(day.isoformat(), period)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day = date.fromordinal(day.toordinal() + 1)
+    return labels
+
+
+@dataclass
+class Tally:
+    electronic: int = 0
+    paper: int = 0
+    secret_excluded: int = 0
+    with_paper_copy: int = 0
+
+    def add(self, channel: str, paper_copy: bool, count: int = 1) -> None:
+        if channel == ELECTRONIC:
+            self.electronic += count
+            self.with_paper_copy += count if paper_copy else 0
+        elif channel == PAPER:
+            self.paper += count
+        elif channel == SECRET:
+            self.secret_excluded += count
+
+    def ratio(self) -> float | None:
+        total = self.electronic + self.paper
+        return None if total == 0 else self.electronic / total
+
+
+@dataclass(frozen=True)
+class Row:
+    subject: str  # the agency, the group, or "city"
+    period: str
+    tally: Tally
+
+    def as_dict(self, by: GroupBy, target: float) -> dict[str, Any]:
+        ratio = self.tally.ratio()
+        row: dict[str, Any] = {} if by == "none" else {by: self.subject}
+        row |= {
+            "period": self.period,
+            "electronic": self.tally.electronic,
+            "paper": self.tally.paper,
+            "secret_excluded": self.tally.secret_excluded,
+            "with_paper_copy": self.tally.with_paper_copy,
+            "ratio": None if ratio is None else round(ratio, 6),
+            "target": target,
+            "meets_target": None if ratio is None else ratio >= target,
+        }
+        return row
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """An aggregate the store answers: how many exchanges of one kind one sender had one day."""
+
+    sender: str
+    day: str
+    channel: str
+    paper_copy: bool
+    count: int
+
+
+def tabulate(
+    counts: Iterable[DayCount],
+    *,
+    start: date,
+    end: date,
+    period: Period,
+    by: GroupBy,
+    groups: Mapping[str, str],
+) -> list[Row]:
+    """Rows for every subject and period in range (zeros included), sorted by subject, period.
+
+    `groups` maps every agency to its group: the subjects are its keys or values (or "city")."""
+    subjects = {"agency": sorted(groups), "group": sorted(set(groups.values())), "none": ["city"]}[
+        by
+    ]
+    labels = periods_between(start, end, period)
+    tallies = {(s, p): Tally() for s in subjects for p in labels}
+    for count in counts:
+        subject = {"agency": count.sender, "group": groups.get(count.sender, "?"), "none": "city"}[
+            by
+        ]
+        cell = tallies.get((subject, period_of(count.day, period)))
+        if cell is None:  # a sender no longer configured: it still counts, in its own row
+            cell = tallies[(subject, period_of(count.day, period))] = Tally()
+        cell.add(count.channel, count.paper_copy, count.count)
+    return [Row(s, p, tallies[(s, p)]) for s, p in sorted(tallies)]

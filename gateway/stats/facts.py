@@ -1,0 +1,162 @@
+"""The materialised exchange counters: kept with the audit log, rebuilt from it on demand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from gateway.stats.counting import DayCount, Fact, fact_of, merge, settle
+from gateway.store.db import Query, Row, Tx, insert
+from gateway.store.schema import events, exchanges
+
+if TYPE_CHECKING:
+    from gateway.audit import Event
+
+_COLUMNS = ("sender", "document_id", "recipient", "channel", "day", "paper_copy")
+_INSERT = insert(exchanges, *_COLUMNS)
+_GET = Query(
+    sa.select(exchanges).where(
+        exchanges.c.sender == sa.bindparam("sender"),
+        exchanges.c.document_id == sa.bindparam("document_id"),
+        exchanges.c.recipient == sa.bindparam("recipient"),
+    )
+)
+_REPLACE = Query(
+    sa.update(exchanges)
+    .where(
+        exchanges.c.sender == sa.bindparam("sender"),
+        exchanges.c.document_id == sa.bindparam("document_id"),
+        exchanges.c.recipient == sa.bindparam("recipient"),
+    )
+    .values(
+        channel=sa.bindparam("channel"),
+        day=sa.bindparam("day"),
+        paper_copy=sa.bindparam("paper_copy"),
+    )
+)
+_ALL = Query(sa.select(exchanges))
+_DELETE_ALL = Query(sa.delete(exchanges))
+
+
+def _day_counts_query(one_sender: bool) -> Query:
+    conditions = [exchanges.c.day >= sa.bindparam("start"), exchanges.c.day <= sa.bindparam("end")]
+    if one_sender:
+        conditions.append(exchanges.c.sender == sa.bindparam("sender"))
+    columns = (exchanges.c.sender, exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy)
+    return Query(
+        sa.select(*columns, sa.func.count().label("n")).where(*conditions).group_by(*columns)
+    )
+
+
+_DAY_COUNTS = _day_counts_query(one_sender=False)
+_DAY_COUNTS_OF_SENDER = _day_counts_query(one_sender=True)
+_EVENTS_AFTER = Query(
+    sa.select(events.c.seq, events.c.event, events.c.actor, events.c.recipient, events.c.data)
+    .where(events.c.seq > sa.bindparam("after"))
+    .order_by(events.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def _fact_from_row(row: Row) -> Fact:
+    return Fact(
+        sender=row["sender"],
+        document_id=row["document_id"],
+        recipient=row["recipient"],
+        channel=row["channel"],
+        day=row["day"],
+        paper_copy=bool(row["paper_copy"]),
+    )
+
+
+def _params(fact: Fact) -> dict[str, object]:
+    return {name: getattr(fact, name) for name in _COLUMNS}
+
+
+async def project(tx: Tx, entries: Sequence[Event]) -> None:
+    """Update the counters for the entries being appended, in the same transaction."""
+    for entry in entries:
+        fact = fact_of(entry.event, entry.actor, entry.recipient, entry.data)
+        if fact is None:
+            continue
+        row = await tx.fetchone(_GET, _params(fact))
+        existing = None if row is None else _fact_from_row(row)
+        chosen = merge(existing, fact)
+        if chosen is None:
+            continue
+        await tx.execute(_INSERT if existing is None else _REPLACE, _params(chosen))
+
+
+async def channels_of(
+    tx: Tx, sender: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """For each (document_id, recipient) of `sender` already counted, its channel."""
+    found: dict[tuple[str, str], str] = {}
+    for document_id, recipient in dict.fromkeys(keys):
+        params = {"sender": sender, "document_id": document_id, "recipient": recipient}
+        row = await tx.fetchone(_GET, params)
+        if row is not None:
+            found[(document_id, recipient)] = str(row["channel"])
+    return found
+
+
+async def day_counts(tx: Tx, start: str, end: str, sender: str | None = None) -> list[DayCount]:
+    params = {"start": start, "end": end, "sender": sender}
+    rows = await tx.fetch(_DAY_COUNTS if sender is None else _DAY_COUNTS_OF_SENDER, params)
+    return [
+        DayCount(r["sender"], r["day"], r["channel"], bool(r["paper_copy"]), int(r["n"]))
+        for r in rows
+    ]
+
+
+async def stored(tx: Tx) -> dict[tuple[str, str, str], Fact]:
+    return {fact.key: fact for fact in map(_fact_from_row, await tx.fetch(_ALL))}
+
+
+async def recount(tx: Tx, chunk: int = 5000) -> dict[tuple[str, str, str], Fact]:
+    """The counters as a full pass over the audit log gives them."""
+    facts: list[Fact] = []
+    after = 0
+    while True:
+        rows = await tx.fetch(_EVENTS_AFTER, {"after": after, "limit": chunk})
+        for row in rows:
+            fact = fact_of(row["event"], row["actor"], row["recipient"], json.loads(row["data"]))
+            if fact is not None:
+                facts.append(fact)
+        if len(rows) < chunk:
+            return settle(facts)
+        after = int(rows[-1]["seq"])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    missing: tuple[Fact, ...]  # in the recount, not in the counters
+    extra: tuple[Fact, ...]  # in the counters, not in the recount
+    differing: tuple[tuple[Fact, Fact], ...]  # (stored, recounted)
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.missing or self.extra or self.differing)
+
+
+def compare(
+    stored_facts: dict[tuple[str, str, str], Fact], recounted: dict[tuple[str, str, str], Fact]
+) -> Comparison:
+    return Comparison(
+        missing=tuple(f for k, f in recounted.items() if k not in stored_facts),
+        extra=tuple(f for k, f in stored_facts.items() if k not in recounted),
+        differing=tuple(
+            (stored_facts[k], f)
+            for k, f in recounted.items()
+            if k in stored_facts and stored_facts[k] != f
+        ),
+    )
+
+
+async def rebuild(tx: Tx, recounted: dict[tuple[str, str, str], Fact]) -> None:
+    await tx.execute(_DELETE_ALL)
+    await tx.executemany(_INSERT, [_params(f) for f in recounted.values()])
