@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -45,7 +46,7 @@ async def test_every_step_is_an_entry_chained_to_the_one_before(net: Net) -> Non
     assert [e["event"] for e in events] == ["accepted", "delivered", "acked", "refused"]
     assert [e["seq"] for e in events] == [1, 2, 3, 4]
     assert events[0]["prev_hash"] == "0" * 64
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert events[3]["actor"] == FINANCE.id
     assert events[3]["data"]["code"] == "sender_mismatch"
     assert page["next"] is None
