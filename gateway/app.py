@@ -8,17 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from gateway.adapter_api import AdapterFactory
 from gateway.api.agency import AgencyApi
 from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
 from gateway.api.context import request_context
 from gateway.api.ops import OpsApi
 from gateway.api.problems import problems
+from gateway.api.queues import QueuesApi
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.clock import Clock, system_clock
@@ -35,6 +39,9 @@ from gateway.refusals import RefusalLog
 from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
+from gateway.trust.check import SignatureCheck, Workers
+from gateway.trust.material import TrustMaterial, reload_on_sighup
+from gateway.trust.tls import ClientCertificates, server_context
 
 log = get_logger(__name__)
 
@@ -61,10 +68,22 @@ class Gateway:
     dispatcher: Dispatcher
     agency_app: web.Application
     ops_app: web.Application
+    trust: TrustMaterial
+    workers: Workers
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Gateway:
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        config_path: Path | None = None,
+        adapter_factories: Mapping[str, AdapterFactory] | None = None,
+    ) -> Gateway:
+        """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
+        trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
+        workers = Workers()
         data_dir = settings.server.data_dir
         db = await open_database(settings.database, data_dir)
         bus = open_bus(settings.bus, data_dir, retry_policy(settings))
@@ -75,7 +94,7 @@ class Gateway:
             bus=bus,
             db=db,
             host=host,
-            adapters=load_adapters(directory, host),
+            adapters=load_adapters(directory, host, adapter_factories or {}),
             retry=retry_policy(settings),
             prefetch=settings.bus.prefetch,
         )
@@ -93,6 +112,7 @@ class Gateway:
             refusals=RefusalLog(db, clock, tz),
             limits=limits,
             max_recipients=settings.limits.max_recipients,
+            signatures=SignatureCheck(trust, workers, clock),
         )
         agency = AgencyApi(
             intake=intake,
@@ -104,7 +124,8 @@ class Gateway:
             statistics=statistics,
         )
         auditing = AuditApi(db=db, statistics=statistics, directory=directory)
-        authenticator = Authenticator(settings, directory)
+        mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
+        authenticator = Authenticator(settings, directory, mutual_tls)
         gateway = cls(
             settings=settings,
             db=db,
@@ -114,10 +135,14 @@ class Gateway:
             agency_app=_app("agency", agency.routes(), authenticator, limits.max_bytes),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus).routes() + auditing.routes(),
+                OpsApi(db=db, bus=bus, trust=trust).routes()
+                + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
+                + auditing.routes(),
                 authenticator,
                 1024 * 1024,
             ),
+            trust=trust,
+            workers=workers,
         )
         await gateway._start()
         return gateway
@@ -144,6 +169,7 @@ class Gateway:
         await self.dispatcher.close()
         await self.bus.close()
         await self.db.close()
+        self.workers.close()
 
 
 def _app(
@@ -162,19 +188,25 @@ def _host_port(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
-    """Run until SIGINT or SIGTERM, then stop taking requests and finish what is in flight."""
-    gateway = await Gateway.open(settings)
+async def serve(
+    settings: Settings, *, ready: asyncio.Event | None = None, config_path: Path | None = None
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop taking requests and finish what is in flight.
+    SIGHUP reloads the trust material (from `config_path` when given)."""
+    gateway = await Gateway.open(settings, config_path=config_path)
     runners = []
     try:
-        for app, listen in (
-            (gateway.agency_app, settings.server.listen),
-            (gateway.ops_app, settings.server.ops_listen),
+        reload_on_sighup(gateway.trust)
+        agency_tls = server_context(settings, gateway.trust.store)
+        for app, listen, tls in (
+            (gateway.agency_app, settings.server.listen, agency_tls),
+            (gateway.ops_app, settings.server.ops_listen, None),
         ):
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             host, port = _host_port(listen)
-            await web.TCPSite(runner, host, port, shutdown_timeout=10).start()
+            site = web.TCPSite(runner, host, port, shutdown_timeout=10, ssl_context=tls)
+            await site.start()
             runners.append(runner)
         log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
         if ready is not None:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from gateway.stats import facts
 from gateway.store.db import Query, Row, Tx, insert
+from gateway.store.postgres import serialised
 from gateway.store.schema import events
 
 GENESIS = "0" * 64
@@ -51,6 +52,7 @@ def entry_hash(prev_hash: str, seq: int, event: Event, data_json: str) -> str:
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
+_CHAIN_LOCK = serialised("audit-chain")
 _HEAD = Query(sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1))
 _INSERT = insert(
     events, "seq", "at", "event", "actor", "message_id", "recipient", "data", "prev_hash", "hash"
@@ -66,6 +68,9 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
     """Chain `entries` after the current head, inside the caller's transaction."""
     if not entries:
         return
+    # Several nodes on PostgreSQL: one appender at a time, until its transaction ends, or two
+    # would chain after the same head. A no-op on SQLite, whose single writer does that already.
+    await tx.fetchone(_CHAIN_LOCK)
     head = await tx.fetchone(_HEAD)
     seq, prev = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
     rows = []

@@ -26,16 +26,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     log.configure(args.log_level)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings, config_path=args.config))
+    except ConfigError as exc:  # trust material read at start-up (gateway.trust)
+        raise SystemExit(f"edocgw: configuration error: {args.config}: {exc}") from None
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     from gateway.delivery import check_adapters
+    from gateway.trust.material import open_trust_store
 
     settings = _settings(args.config)
     try:
         check_adapters(settings)
+        open_trust_store(settings)
     except ConfigError as exc:
         raise SystemExit(f"edocgw: configuration error: {args.config}: {exc}") from None
     print(
@@ -97,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.stats.cli import add_subcommands as add_auditor_commands
 
     add_auditor_commands(sub)
+
+    from gateway.ops_cli import add_subcommands as add_operator_commands
+
+    add_operator_commands(sub)
+
+    from gateway.trust.commands import add_subcommands as add_trust_commands
+
+    add_trust_commands(sub)
     return parser
 
 

@@ -234,6 +234,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         )
         for a in settings.agencies
     )
+
     def optional(p: Path | None) -> Path | None:
         return None if p is None else absolute(p)
 

@@ -78,11 +78,14 @@ class GatewayHost:
         await self._db.write(unit)
 
 
-def load_adapters(directory: Directory, host: AdapterHost) -> dict[str, Adapter]:
-    """One adapter instance per agency, from the `edocgw.adapters` entry points."""
+def load_adapters(
+    directory: Directory, host: AdapterHost, extra: Mapping[str, AdapterFactory] | None = None
+) -> dict[str, Adapter]:
+    """One adapter instance per agency, from the `edocgw.adapters` entry points (and `extra`)."""
     factories: dict[str, AdapterFactory] = {
         ep.name: ep.load() for ep in entry_points(group=ADAPTER_GROUP)
     }
+    factories.update(extra or {})
     adapters: dict[str, Adapter] = {}
     for agency in directory:
         name = agency.delivery.adapter

@@ -1,8 +1,9 @@
 """`edocgw demo`: a working gateway with the city's agencies, in one command.
 
-Writes a configuration (tokens are generated once and kept in `tokens.env`), starts the gateway
-on the embedded bus and SQLite, sends a little traffic between agencies through the real HTTP
-API, and prints what a new user needs to try it by hand.
+Writes a configuration (tokens are generated once and kept in `tokens.env`; a development PKI
+is created once in `pki/`, and every agency must sign), starts the gateway on the embedded bus
+and SQLite, sends a little signed traffic between agencies through the real HTTP API, and
+prints what a new user needs to try it by hand.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from gateway.config import Settings, load_settings
 from gateway.edxml import Organization, StatusCode, to_xml
 from gateway.edxml.compose import compose_document, compose_status, pdf_attachment
 from gateway.log import get_logger
+from gateway.trust.pdf import simple_pdf
+from gateway.trust.pki import DevPki
+from gateway.trust.signers import Signers, ensure_dev_pki
 
 log = get_logger(__name__)
 
@@ -67,7 +71,7 @@ def load_or_create_tokens(path: Path) -> dict[str, str]:
     return tokens
 
 
-def config_text(tokens: dict[str, str], listen: str, ops_listen: str) -> str:
+def config_text(tokens: dict[str, str], listen: str, ops_listen: str, trust: list[str]) -> str:
     lines = [
         "# Written by `edocgw demo`; tokens are in tokens.env (only their SHA-256 is here).",
         "[server]",
@@ -75,8 +79,7 @@ def config_text(tokens: dict[str, str], listen: str, ops_listen: str) -> str:
         f'ops_listen = "{ops_listen}"',
         'data_dir = "data"',
         "",
-        "[trust]",
-        'signature = "optional"',
+        *trust,
     ]
     for agency in AGENCIES:
         lines += [
@@ -98,23 +101,27 @@ def config_text(tokens: dict[str, str], listen: str, ops_listen: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_tour_documents(folder: Path) -> None:
-    """Documents for the README's curl tour, with DocumentIds that stay the same across runs."""
+def write_tour_documents(folder: Path, signers: Signers) -> None:
+    """Documents for the README's curl tour, signed, written once (the same bytes every run)."""
     folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "finance-to-home-affairs.edxml"
+    if path.exists() and b"<ds:Signature" in path.read_bytes():
+        return
     finance, home_affairs = BY_KEY["FINANCE"], BY_KEY["HOME_AFFAIRS"]
+    pdf = simple_pdf("So Tai chinh - 125/STC-NS - de nghi bo sung du toan ngan sach 2026")
     tour = compose_document(
         finance.organization(),
         [home_affairs.organization()],
         number="125",
         notation="STC-NS",
         subject="V/v đề nghị bổ sung dự toán ngân sách năm 2026",
-        attachments=[pdf_attachment("125-STC-NS.pdf", b"%PDF-1.4\n% demo\n")],
+        attachments=[pdf_attachment("125-STC-NS.pdf", signers.sign_pdf(finance.id, pdf))],
         document_id="000.00.13.H26,2026/11/20,125/STC-NS",
     )
-    (folder / "finance-to-home-affairs.edxml").write_bytes(to_xml(tour))
+    path.write_bytes(signers.sign(finance.id, to_xml(tour)))
 
 
-async def send_demo_traffic(base_url: str, tokens: dict[str, str]) -> list[str]:
+async def send_demo_traffic(base_url: str, tokens: dict[str, str], signers: Signers) -> list[str]:
     """A few documents and statuses between agencies; returns a line per step for the banner."""
     run = time.strftime("%H%M%S")
     steps: list[str] = []
@@ -122,7 +129,8 @@ async def send_demo_traffic(base_url: str, tokens: dict[str, str]) -> list[str]:
 
         async def post(key: str, path: str, body: bytes) -> dict[str, object]:
             headers = {"Authorization": f"Bearer {tokens[key]}", "Content-Type": "application/xml"}
-            async with http.post(path, data=body, headers=headers) as response:
+            signed = signers.sign(BY_KEY[key].id, body)
+            async with http.post(path, data=signed, headers=headers) as response:
                 answer: dict[str, object] = await response.json(content_type=None)
                 steps.append(f"{BY_KEY[key].name}: POST {path} -> {response.status}")
                 return answer
@@ -171,6 +179,8 @@ edoc-gateway demo is running.
   ops listener   http://{ops_listen}   (/healthz, /readyz, /metrics)
   configuration  {folder / "gateway.toml"}
   tokens         {folder / "tokens.env"}   (load them:  . {folder / "tokens.env"})
+  signatures     required; keys and certificates in {folder / "pki"}
+                 (edocgw sign --key K --cert C IN > OUT;  edocgw verify --config F IN)
 
 Agencies:
 {rows}
@@ -184,13 +194,19 @@ Stop with Ctrl-C.
 """
 
 
+def demo_pki(folder: Path) -> DevPki:
+    """The demo's development PKI (gateway.trust.pki), made on the first run."""
+    return ensure_dev_pki(folder / "pki", [(a.id, a.name) for a in AGENCIES])
+
+
 def prepare(folder: Path, listen: str, ops_listen: str) -> tuple[Settings, dict[str, str]]:
     """Write the demo's configuration, tokens and tour documents; return what to run."""
     folder.mkdir(parents=True, exist_ok=True)
     tokens = load_or_create_tokens(folder / "tokens.env")
     config = folder / "gateway.toml"
-    config.write_text(config_text(tokens, listen, ops_listen))
-    write_tour_documents(folder / "documents")
+    pki = demo_pki(folder)
+    config.write_text(config_text(tokens, listen, ops_listen, pki.trust_section(folder)))
+    write_tour_documents(folder / "documents", Signers(pki))
     return load_settings(config), tokens
 
 
@@ -198,13 +214,13 @@ async def run_demo(folder: Path, settings: Settings, tokens: dict[str, str]) -> 
     """Serve the prepared demo until SIGINT/SIGTERM, after sending its traffic."""
     listen, ops_listen = settings.server.listen, settings.server.ops_listen
     ready = asyncio.Event()
-    server = asyncio.create_task(serve(settings, ready=ready))
+    server = asyncio.create_task(serve(settings, ready=ready, config_path=folder / "gateway.toml"))
     waiter = asyncio.create_task(ready.wait())
     await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
     if server.done():  # it failed to start: show why
         waiter.cancel()
         await server
         return
-    steps = await send_demo_traffic(f"http://{listen}", tokens)
+    steps = await send_demo_traffic(f"http://{listen}", tokens, Signers(demo_pki(folder)))
     print(banner(folder, listen, ops_listen, steps), flush=True)
     await server

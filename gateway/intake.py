@@ -30,11 +30,12 @@ from gateway.errors import (
     PayloadTooLarge,
     SchemaInvalid,
     SenderMismatch,
-    SignatureMissing,
     UnknownRecipient,
     UnsupportedMessage,
 )
 from gateway.exchange import Exchange, Receipt
+from gateway.metrics import count_unread_pdf
+from gateway.policy.secrecy import SecrecyGuard
 from gateway.refusals import RefusalLog
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
@@ -122,18 +123,6 @@ class BindSender:
                 f"MessageHeader/From/OrganId is {declared!r} but the caller is authenticated "
                 f"as {sub.caller.id!r}: an agency sends only in its own name"
             )
-
-
-class SignaturePolicy:
-    """Until XML-DSig verification is configured, only the agency's policy is enforced."""
-
-    async def __call__(self, sub: Submission) -> None:
-        if sub.caller.signature == "required":
-            raise SignatureMissing(
-                f"agency {sub.caller.id} must sign its messages (policy 'required'), "
-                "and this gateway has no signature verifier configured"
-            )
-        sub.signature = {"status": "unsigned", "policy": sub.caller.signature}
 
 
 class ResolveRecipients:
@@ -234,6 +223,7 @@ def build_intake(
     refusals: RefusalLog,
     limits: XmlLimits,
     max_recipients: int,
+    signatures: Step,  # gateway.trust.check.SignatureCheck: verifies and keeps what is signed
 ) -> Intake:
     parse: list[Step] = [CheckSize(limits.max_bytes), Parse(limits)]
     documents = Pipeline(
@@ -241,7 +231,8 @@ def build_intake(
             *parse,
             ExpectKind(Document, "this is a status message: send it to POST /v1/statuses"),
             BindSender(),
-            SignaturePolicy(),
+            SecrecyGuard(on_pdf_problem=count_unread_pdf),
+            signatures,
             ResolveRecipients(directory, max_recipients),
         ]
     )
@@ -250,7 +241,7 @@ def build_intake(
             *parse,
             ExpectKind(StatusMessage, "this is a document: send it to POST /v1/documents"),
             BindSender(),
-            SignaturePolicy(),
+            signatures,
             ResolveOriginal(db, directory),
         ]
     )

@@ -71,18 +71,20 @@ class Mailbox:
             item = await store.delivery(tx, delivery_id)
             if item is None or item.recipient != recipient:
                 return False
-            if await store.move_delivery(tx, delivery_id, INBOX, ACKED, now):
-                entry = Event(
-                    "acked",
-                    at=now,
-                    actor=recipient,
-                    message_id=item.message_id,
-                    recipient=recipient,
-                    data={"delivery_id": delivery_id},
-                )
-                await audit.append(tx, [entry])
+            if item.state == ACKED:  # acknowledging twice is not an error
                 return True
-            return item.state == ACKED  # acknowledging twice is not an error
+            if not await store.move_delivery(tx, delivery_id, INBOX, ACKED, now):
+                return False
+            entry = Event(
+                "acked",
+                at=now,
+                actor=recipient,
+                message_id=item.message_id,
+                recipient=recipient,
+                data={"delivery_id": delivery_id},
+            )
+            await audit.append(tx, [entry])
+            return True
 
         if not await self._db.write(unit):
             raise NotFound(f"no delivery {delivery_id} waits in the inbox of {recipient}")

@@ -17,3 +17,12 @@ REQUEST_SECONDS = Histogram(
     ["listener", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+PDF_UNREAD = Counter(
+    PREFIX + "secrecy_pdf_unread_total",
+    "PDF attachments whose first page the secrecy guard could not read (not a finding)",
+)
+
+
+def count_unread_pdf(field: str, problem: str) -> None:
+    """The secrecy guard's hook: called on a worker thread; counts, never logs the document."""
+    PDF_UNREAD.inc()

@@ -21,8 +21,12 @@ GatewayFactory = Callable[..., Awaitable[Gateway]]
 async def gateway_factory(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     opened: list[Gateway] = []
 
-    async def make(settings: Settings | None = None, *, clock: Clock = system_clock) -> Gateway:
-        gateway = await Gateway.open(settings or make_settings(tmp_path / "data"), clock=clock)
+    async def make(
+        settings: Settings | None = None, *, clock: Clock = system_clock, **options: Any
+    ) -> Gateway:
+        gateway = await Gateway.open(
+            settings or make_settings(tmp_path / "data"), clock=clock, **options
+        )
         opened.append(gateway)
         return gateway
 
@@ -48,8 +52,10 @@ class Net:
 def net_factory(
     gateway_factory: GatewayFactory, aiohttp_client: Any
 ) -> Callable[..., Awaitable[Net]]:
-    async def make(settings: Settings | None = None, *, clock: Clock = system_clock) -> Net:
-        gateway = await gateway_factory(settings, clock=clock)
+    async def make(
+        settings: Settings | None = None, *, clock: Clock = system_clock, **options: Any
+    ) -> Net:
+        gateway = await gateway_factory(settings, clock=clock, **options)
         client = await aiohttp_client(gateway.agency_app)
         ops = await aiohttp_client(gateway.ops_app)
         return Net(gateway, client, ops, {a.id: AgencyCalls(client, a) for a in AGENCIES})

@@ -58,14 +58,35 @@ def roles_of(handler: object) -> frozenset[str] | None:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, directory: Directory) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        directory: Directory,
+        certificates: Callable[[web.Request], str | None] | None = None,
+    ) -> None:
         self._by_hash: dict[str, Principal] = {}
+        self._by_agency: dict[str, Principal] = {}
         for agency in settings.agencies:
             self._by_hash[agency.token_sha256] = Principal(
                 agency.id, "agency", directory.get(agency.id)
             )
+            self._by_agency[agency.id] = self._by_hash[agency.token_sha256]
         for user in settings.users:
             self._by_hash[user.token_sha256] = Principal(user.name, user.role)
+        # mutual TLS (gateway.trust.tls): the agency a client certificate authenticates
+        self._certificates = certificates
+
+    def authenticate_request(self, request: web.Request) -> Principal:
+        """By the bearer token if there is an Authorization header, else by a TLS client
+        certificate where mutual TLS is configured."""
+        authorization = request.headers.get("Authorization")
+        if authorization is None and self._certificates is not None:
+            agency = self._certificates(request)
+            if agency is not None:
+                if agency not in self._by_agency:  # pinned by a reload for a new agency
+                    raise Unauthorized(f"agency {agency} is not served until a restart")
+                return self._by_agency[agency]
+        return self.authenticate(authorization)
 
     def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -86,7 +107,7 @@ def auth_middleware(authenticator: Authenticator) -> Any:
         if roles is None:
             raise GatewayError(f"route {request.path} declares no access rule")
         if "*" not in roles:
-            principal = authenticator.authenticate(request.headers.get("Authorization"))
+            principal = authenticator.authenticate_request(request)
             if principal.role not in roles:
                 raise Forbidden(
                     f"{request.method} {request.path} is for {' or '.join(sorted(roles))}; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -19,6 +20,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def request_context(listener: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    timers: dict[str, Any] = {}  # one histogram child per route, looked up once
+
     @web.middleware
     async def middleware(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,7 +41,10 @@ def request_context(listener: str) -> Callable[..., Awaitable[web.StreamResponse
             elapsed = time.perf_counter() - started
             route = request.match_info.route.resource
             template = route.canonical if route is not None else "unmatched"
-            REQUEST_SECONDS.labels(listener=listener, route=template).observe(elapsed)
+            histogram = timers.get(template)
+            if histogram is None:
+                histogram = timers[template] = REQUEST_SECONDS.labels(listener, template)
+            histogram.observe(elapsed)
             log.info(
                 "request",
                 listener=listener,

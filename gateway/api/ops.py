@@ -7,17 +7,20 @@ import asyncio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.api.auth import public
+from gateway.api.auth import public, requires
 from gateway.bus.base import Bus
+from gateway.errors import NotFound
 from gateway.log import get_logger
 from gateway.store.db import Database
+from gateway.trust.material import TrustMaterial
 
 log = get_logger(__name__)
 READY_TIMEOUT_S = 2.0
 
 
 class OpsApi:
-    def __init__(self, *, db: Database, bus: Bus) -> None:
+    def __init__(self, *, db: Database, bus: Bus, trust: TrustMaterial | None = None) -> None:
+        self._trust = trust
         self._db = db
         self._bus = bus
 
@@ -26,6 +29,7 @@ class OpsApi:
             web.get("/healthz", self.healthz),
             web.get("/readyz", self.readyz),
             web.get("/metrics", self.metrics),
+            web.post("/v1/ops/trust/reload", self.reload_trust),
         ]
 
     @public
@@ -51,3 +55,11 @@ class OpsApi:
         response = web.Response(body=generate_latest())
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
+
+    @requires("operator")
+    async def reload_trust(self, request: web.Request) -> web.Response:
+        """Read the trust material again (anchors, intermediates, CRLs, pins), no restart."""
+        if self._trust is None:
+            raise NotFound("this gateway has no trust material to reload")
+        summary = await self._trust.reload_async()
+        return web.json_response({"status": "reloaded", **summary})

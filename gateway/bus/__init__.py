@@ -1,4 +1,4 @@
-"""The message bus: the contract (`base`) and its implementations (`local`, later `amqp`)."""
+"""The message bus: the contract (`base`) and its implementations (`local`, `amqp`)."""
 
 from __future__ import annotations
 
@@ -62,4 +62,8 @@ def open_bus(settings: BusSettingsLike, data_dir: Path, retry: RetryPolicy) -> B
     """The bus that `[bus] url` names; not started yet."""
     if settings.url == "local":
         return LocalBus(data_dir / LOCAL_BUS_FILE, retry=retry)
-    raise BusUnavailable(f"bus url {settings.url!r}: the RabbitMQ bus is not implemented yet")
+    if settings.url.startswith(("amqp://", "amqps://")):
+        from gateway.bus.amqp import RabbitBus  # aio-pika is loaded only when it is used
+
+        return RabbitBus(settings.url, retry=retry)
+    raise BusUnavailable(f"bus url {settings.url!r}: not local, amqp:// or amqps://")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from gateway.config import DatabaseSettings
-from gateway.store.db import Database
-from gateway.store.migrate import upgrade_sqlite
+from gateway.store.db import Database, StoreError
+from gateway.store.migrate import upgrade_postgres, upgrade_sqlite
 from gateway.store.sqlite import SqliteDatabase
 
 SQLITE_FILE = "gateway.sqlite3"
@@ -25,7 +27,7 @@ async def migrate_database(settings: DatabaseSettings, data_dir: Path) -> None:
     if settings.url == "sqlite":
         await asyncio.to_thread(_prepare_sqlite, data_dir)
         return
-    raise NotImplementedError("PostgreSQL arrives with the multi-node work (issue 5)")
+    await _upgrade_postgres(settings.url)
 
 
 async def open_database(settings: DatabaseSettings, data_dir: Path) -> Database:
@@ -33,4 +35,16 @@ async def open_database(settings: DatabaseSettings, data_dir: Path) -> Database:
     if settings.url == "sqlite":
         path = await asyncio.to_thread(_prepare_sqlite, data_dir)
         return SqliteDatabase(path)
-    raise NotImplementedError("PostgreSQL arrives with the multi-node work (issue 5)")
+    from gateway.store.postgres import PostgresDatabase
+
+    await _upgrade_postgres(settings.url)
+    return await PostgresDatabase.open(settings.url)
+
+
+async def _upgrade_postgres(url: str) -> None:
+    from gateway.store.postgres import where
+
+    try:
+        await upgrade_postgres(url)
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        raise StoreError(f"cannot migrate PostgreSQL at {where(url)}: {exc}") from exc

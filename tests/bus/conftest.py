@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from gateway.bus.amqp import RabbitBus, RabbitTuning
 from gateway.bus.base import Bus, ReceivedMessage, RetryPolicy
 from gateway.bus.local import LocalBus, LocalBusTuning
+from tests.servers import RabbitVhost
+from tests.servers import rabbitmq_vhost as rabbitmq_vhost  # a session fixture
 
-IMPLEMENTATIONS = ["local"]
+IMPLEMENTATIONS = ["local", "amqp"]
 
 # Fast retries so that dead-lettering takes milliseconds; tests that care pass their own policy.
 FAST_RETRY = RetryPolicy(max_attempts=5, initial_delay_s=0.02, max_delay_s=0.1, jitter=0.0)
@@ -31,12 +34,18 @@ WAIT_S = 10.0  # upper bound of every wait; a test that needs it has failed
 class BusFactory:
     """Opens buses on one store per test, so that a test can close a bus and open it again.
 
-    For "local" the store is a file in the test's temporary directory; a broker-backed
-    implementation would use queue names made unique by `queue()`.
+    For "local" the store is a file in the test's temporary directory; for "amqp" it is the
+    session's RabbitMQ virtual host, shared by the tests: `queue()` makes names unique.
+
+    `ages_waiting_messages`: whether `QueueStats.oldest_age_s` covers messages no consumer
+    holds yet (RabbitMQ tells a queue's depth, not the age of its head; see docs/rabbitmq.md).
     """
 
-    def __init__(self, kind: str, opener: Callable[[RetryPolicy], Bus]) -> None:
+    def __init__(
+        self, kind: str, opener: Callable[[RetryPolicy], Bus], *, ages_waiting_messages: bool
+    ) -> None:
         self.kind = kind
+        self.ages_waiting_messages = ages_waiting_messages
         self._opener = opener
         self._prefix = uuid.uuid4().hex[:8]
         self._opened: list[Bus] = []
@@ -60,18 +69,29 @@ class BusFactory:
             await bus.close()
 
 
-def _openers(tmp_path: Path) -> dict[str, Callable[[RetryPolicy], Bus]]:
+def _local_factory(tmp_path: Path) -> BusFactory:
     def local(retry: RetryPolicy) -> Bus:
         tuning = LocalBusTuning(close_grace_s=CLOSE_GRACE_S, error_backoff_s=0.05)
         return LocalBus(tmp_path / "bus.db", retry=retry, tuning=tuning)
 
-    return {"local": local}
+    return BusFactory("local", local, ages_waiting_messages=True)
+
+
+def _amqp_factory(vhost: RabbitVhost) -> BusFactory:
+    def amqp(retry: RetryPolicy) -> Bus:
+        tuning = RabbitTuning(close_grace_s=CLOSE_GRACE_S, settle_backoff_s=0.05)
+        return RabbitBus(vhost.url, retry=retry, tuning=tuning)
+
+    return BusFactory("amqp", amqp, ages_waiting_messages=False)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 async def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BusFactory]:
     kind: str = request.param
-    factory = BusFactory(kind, _openers(tmp_path)[kind])
+    if kind == "amqp":
+        factory = _amqp_factory(request.getfixturevalue("rabbitmq_vhost"))
+    else:
+        factory = _local_factory(tmp_path)
     try:
         yield factory
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from gateway.bus import LOCAL_BUS_FILE, open_bus
 from gateway.bus import _sqlite as sql
+from gateway.bus.amqp import RabbitBus
 from gateway.bus.base import (
     BusUnavailable,
     DeadLetterNotFound,
@@ -367,8 +368,13 @@ async def test_open_bus_picks_the_local_bus(tmp_path):
     class Amqp:
         url = "amqp://guest:guest@127.0.0.1:5672/"
 
-    with pytest.raises(BusUnavailable, match="amqp"):
-        open_bus(Amqp(), tmp_path, FAST)
+    assert isinstance(open_bus(Amqp(), tmp_path, FAST), RabbitBus)  # not started: no broker yet
+
+    class Unknown:
+        url = "kafka://127.0.0.1:9092"
+
+    with pytest.raises(BusUnavailable, match="kafka"):
+        open_bus(Unknown(), tmp_path, FAST)
 
 
 async def test_close_while_starting_leaves_nothing_open(db_path):

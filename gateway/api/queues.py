@@ -1,0 +1,119 @@
+"""The operator's view of the bus: queue depths, dead letters, replay and purge."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway import audit
+from gateway.api.auth import principal, requires
+from gateway.api.formats import json_response
+from gateway.audit import Event
+from gateway.bus.base import Bus, DeadLetterNotFound
+from gateway.clock import Clock, iso
+from gateway.directory import Directory
+from gateway.errors import BadInput, NotFound
+from gateway.store import messages as store
+from gateway.store.db import Database, Tx
+
+MAX_LIST = 1000
+
+
+class QueuesApi:
+    def __init__(self, *, bus: Bus, db: Database, directory: Directory, clock: Clock) -> None:
+        self._bus = bus
+        self._db = db
+        self._directory = directory
+        self._clock = clock
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/v1/ops/queues", self.queues),
+            web.get("/v1/ops/dead-letters", self.dead_letters),
+            web.post("/v1/ops/dead-letters/{id}/replay", self.replay),
+            web.delete("/v1/ops/dead-letters", self.purge),
+        ]
+
+    def _agency(self, request: web.Request, required: bool) -> str | None:
+        agency = request.query.get("agency")
+        if agency is None and required:
+            raise BadInput("agency: name the agency whose dead letters to purge")
+        if agency is not None and self._directory.get(agency) is None:
+            raise NotFound(f"no agency {agency} in the directory")
+        return agency
+
+    @requires("operator")
+    async def queues(self, request: web.Request) -> web.Response:
+        stats = await self._bus.queue_stats(self._directory.ids())
+        rows = [
+            {
+                "agency": s.queue,
+                "ready": s.ready,
+                "in_flight": s.in_flight,
+                "dead": s.dead,
+                "oldest_age_s": None if s.oldest_age_s is None else round(s.oldest_age_s, 3),
+            }
+            for s in stats
+        ]
+        return json_response(rows)
+
+    @requires("operator")
+    async def dead_letters(self, request: web.Request) -> web.Response:
+        raw_limit = request.query.get("limit", "100")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
+            raise BadInput(f"limit={raw_limit!r}: give a whole number from 1 to {MAX_LIST}")
+        found = await self._bus.dead_letters(self._agency(request, False), int(raw_limit))
+        rows = [
+            {
+                "id": d.id,
+                "agency": d.queue,
+                "delivery_id": d.message_id,
+                "priority": d.priority,
+                "attempts": d.attempts,
+                "reason": d.reason,
+                "dead_at": iso(d.dead_at),
+                "size": d.size,
+            }
+            for d in found
+        ]
+        return json_response(rows)
+
+    @requires("operator")
+    async def replay(self, request: web.Request) -> web.Response:
+        dead_letter_id = request.match_info["id"]
+        letters = {d.id: d for d in await self._bus.dead_letters(None, MAX_LIST)}
+        try:
+            await self._bus.replay(dead_letter_id)
+        except DeadLetterNotFound:
+            raise NotFound(f"no dead letter {dead_letter_id}") from None
+        letter = letters.get(dead_letter_id)
+        if letter is not None:
+            await self._record("replayed", request, letter.message_id, letter.queue)
+        return json_response({"id": dead_letter_id, "status": "replayed"}, 202)
+
+    @requires("operator")
+    async def purge(self, request: web.Request) -> web.Response:
+        agency = self._agency(request, True)
+        assert agency is not None
+        purged = await self._bus.purge_dead(agency)
+        await self._record("dead_letters_purged", request, None, agency, count=purged)
+        return json_response({"agency": agency, "purged": purged})
+
+    async def _record(
+        self, event: str, request: web.Request, delivery_id: str | None, agency: str, **data: int
+    ) -> None:
+        now = self._clock()
+        operator = principal(request).name
+
+        async def unit(tx: Tx) -> None:
+            delivery = None if delivery_id is None else await store.delivery(tx, delivery_id)
+            entry = Event(
+                event,
+                at=now,
+                actor=operator,
+                message_id=None if delivery is None else delivery.message_id,
+                recipient=agency,
+                data={"delivery_id": delivery_id, **data} if delivery_id else dict(data),
+            )
+            await audit.append(tx, [entry])
+
+        await self._db.write(unit)

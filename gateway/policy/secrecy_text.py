@@ -1,0 +1,217 @@
+"""Text for the secrecy rules: normalisation, the stamp matcher, the folding of declared values.
+
+Pure functions over strings; the rules themselves are data in `secrecy_rules.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+from .secrecy_rules import (
+    COMPOUND_AFTER,
+    RANK,
+    STAMP_RULES,
+    Level,
+    StampRule,
+)
+
+# Characters that show nothing and can split a word: soft hyphen, combining grapheme joiner,
+# Mongolian vowel separator, zero-width space / (non-)joiner, LRM/RLM, bidi embeddings and
+# isolates, word joiner and invisible operators, BOM (zero-width no-break space). Removed.
+_INVISIBLE_CHARS: Final = (
+    "\u00ad\u034f\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_INVISIBLE: Final = re.compile(f"[{_INVISIBLE_CHARS}]")
+_BEFORE_VOWEL: Final = "mM" + _INVISIBLE_CHARS  # what may stand before the "ậ" of a "mật"
+# "ậ" precomposed, and the combining marks without which it cannot be written decomposed
+_MARKERS: Final = "\u1ead\u1eac\u0302\u0323"
+
+_LETTERS: Final = r"[^\W\d_]+"
+_WORD_AFTER: Final = re.compile(rf"[ _-]({_LETTERS})")
+_BEFORE_WINDOW: Final = 24  # longer than any compound partner and its separator
+# Non-space characters taken on each side of a "mật": more than any rule spans around it
+# ("độ mật: tuyệt mật" and a compound partner) plus the character that bounds it.
+_CONTEXT: Final = 32
+_SEPARATORS: Final = re.compile("[ _-]")
+_JOINERS: Final = " _-"  # what joins the words of a stamp or of a compound
+_LEVEL_BY_NAME: Final[dict[str, Level]] = {
+    "mật": "mat",
+    "tối mật": "toi-mat",
+    "tuyệt mật": "tuyet-mat",
+}
+_COMPILED: Final = tuple(
+    (rule, re.compile(rule.pattern, re.IGNORECASE if rule.ignore_case else 0))
+    for rule in STAMP_RULES
+)
+
+
+def may_hold_stamp(text: str) -> bool:
+    """False when `text` cannot hold a stamp: four single-character searches.
+
+    Every stamp contains "mật", so "ậ" in some Unicode form: precomposed (U+1EAD, U+1EAC) or
+    decomposed, which always involves a combining circumflex (U+0302) or dot below (U+0323).
+    """
+    return any(ch in text for ch in _MARKERS)
+
+
+def normalise(text: str) -> str:
+    """Invisible characters removed, NFC, every run of white space folded to one space, none
+    at either end. White space is what str.split() splits on (str.isspace): space, tab, CR,
+    LF, VT, FF, U+001C-U+001F, NEL, NBSP, U+1680, U+2000-U+200A, the line and paragraph
+    separators, narrow NBSP, U+205F and the ideographic space."""
+    return " ".join(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).split())
+
+
+@dataclass(frozen=True, slots=True)
+class StampMatch:
+    rule: StampRule
+    level: Level
+    marking: str  # the matched marking, normalised: never more of the text than that
+
+
+def find_stamp(text: str) -> StampMatch | None:
+    """The highest-level stamp in `text` (raw: it is normalised here), or None.
+
+    Between stamps of one level, the first rule of STAMP_RULES wins. The cost: the pre-filter;
+    then, for decomposed text only, NFC of the whole text; then a look at each "ậ" and, around
+    each "mật", a window of text that is normalised and matched against the rules.
+    """
+    if not may_hold_stamp(text):
+        return None
+    if "\u0302" in text or "\u0323" in text:  # decomposed: compose first
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    best: StampMatch | None = None
+    for start, end in _windows(text, _candidates(text)):
+        found = _match_rules(normalise(text[start:end]))
+        if found is not None and (best is None or RANK[found.level] > RANK[best.level]):
+            best = found
+    return best
+
+
+def _match_rules(text: str) -> StampMatch | None:
+    best: StampMatch | None = None
+    for rule, regex in _COMPILED:
+        if best is not None and rule.level is not None and RANK[rule.level] <= RANK[best.level]:
+            continue  # cannot beat what was found
+        for match in regex.finditer(text):
+            if not _is_stamp(text, match.start(), match.end(), rule):
+                continue
+            level = rule.level or _LEVEL_BY_NAME[_SEPARATORS.sub(" ", match["level"].lower())]
+            if best is None or RANK[level] > RANK[best.level]:
+                best = StampMatch(rule, level, match.group())
+            if rule.level is not None:
+                break  # one match is enough for a rule of a fixed level
+    return best
+
+
+def _candidates(text: str) -> list[int]:
+    """Where a "mật" may start, in any case, in text whose "ậ" are precomposed: an "ậ" between
+    m and t (invisible characters between them are skipped).
+
+    "ậ" is common (nhận, luật, cập nhật, thành lập...), so the text is split on it in C and
+    only the pieces that end in m (or in an invisible character) are looked at closely.
+    """
+    found = []
+    for vowel in "ậẬ":
+        if vowel not in text:
+            continue
+        pieces = text.split(vowel)
+        close = [k for k, piece in enumerate(pieces[:-1]) if piece[-1:] in _BEFORE_VOWEL]
+        if not close:
+            continue
+        ends = list(itertools.accumulate(len(piece) + 1 for piece in pieces))
+        for k in close:
+            at = ends[k] - 1  # where the k-th vowel stands
+            before = _skip_invisible(text, at - 1, -1)
+            after = _skip_invisible(text, at + 1, +1)
+            if before >= 0 and text[before] in "mM" and text[after : after + 1] in ("t", "T"):
+                found.append(before)
+    found.sort()
+    return found
+
+
+def _skip_invisible(text: str, i: int, step: int) -> int:
+    while 0 <= i < len(text) and text[i] in _INVISIBLE_CHARS:
+        i += step
+    return i
+
+
+def _windows(text: str, candidates: list[int]) -> list[tuple[int, int]]:
+    """Spans around the candidates, each with at least _CONTEXT characters other than white
+    space on either side (or the end of the text), overlapping ones merged: every match of a
+    rule contains a candidate, so no match can reach the edge of its window."""
+    spans: list[tuple[int, int]] = []
+    for at in candidates:
+        start, end = _span(text, at)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _span(text: str, at: int) -> tuple[int, int]:
+    margin = 2 * _CONTEXT
+    while True:
+        start = max(0, at - margin)
+        end = min(len(text), at + len("mật") + margin)
+        if (start == 0 or _solid(text[start:at]) >= _CONTEXT) and (
+            end == len(text) or _solid(text[at + len("mật") : end]) >= _CONTEXT
+        ):
+            return start, end
+        margin *= 2  # much white space: widen
+
+
+def _solid(text: str) -> int:
+    """The number of characters of `text` that are not white space."""
+    return len("".join(text.split()))
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalpha() or unicodedata.category(ch).startswith("M")
+
+
+def _is_stamp(text: str, start: int, end: int, rule: StampRule) -> bool:
+    # a whole word: nothing glued to it
+    if start > 0 and _is_word_char(text[start - 1]):
+        return False
+    if end < len(text) and _is_word_char(text[end]):
+        return False
+    # not a syllable of a compound word
+    after = _WORD_AFTER.match(text, end)
+    if after is not None and after[1].lower() in COMPOUND_AFTER:
+        return False
+    return not (rule.not_after and _word_before(text, start).lower() in rule.not_after)
+
+
+def _word_before(text: str, start: int) -> str:
+    """The word joined to text[start:] by one space, `_` or `-`; "" if there is none."""
+    if start < 2 or text[start - 1] not in _JOINERS:
+        return ""
+    i = start - 1
+    while i > 0 and start - i <= _BEFORE_WINDOW and text[i - 1].isalpha():
+        i -= 1
+    return text[i : start - 1]
+
+
+_NOT_ALNUM: Final = re.compile(r"[\W_]+")
+_LABEL: Final = "domat"  # "Độ mật", folded
+
+
+def fold_declared(value: str) -> str:
+    """The key of a declared SecrecyLevel value: NFC, case folded, diacritics removed (đ → d),
+    everything but letters and digits removed, a leading "Độ mật" label dropped.
+
+    "Tối mật", "TỐI MẬT", "toi-mat", "Toi_Mat", "Độ mật: Tối mật" all give "toimat".
+    """
+    text = unicodedata.normalize("NFD", normalise(value).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
+    key = _NOT_ALNUM.sub("", text)
+    if key.startswith(_LABEL) and key != _LABEL:
+        key = key[len(_LABEL) :]
+    return key

@@ -1,0 +1,264 @@
+"""The PostgreSQL store (asyncpg): pooled reads, group-committed writes, errors as StoreError.
+
+Units run on the event loop. Concurrent writes queue up while a transaction is in flight and go
+together in the next one, each unit under its own SAVEPOINT as on SQLite: one commit (one WAL
+flush) for many units, and, with several nodes, one wait for the audit chain's lock per batch
+rather than per unit (see `serialised`). A unit that loses a deadlock or a serialization
+conflict with another node is run again in the next transaction: its own batch may hold what the
+other side waits for, so retrying it in place would deadlock again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.expression import Executable
+
+from gateway.log import get_logger
+from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
+
+T = TypeVar("T")
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PostgresTuning:
+    min_connections: int = 2
+    max_connections: int = 10
+    # Units per transaction. Each runs in a subtransaction, and PostgreSQL keeps up to 64 per
+    # backend in shared memory: beyond that, every other session's visibility checks slow down.
+    max_batch: int = 48
+    conflict_retries: int = 5  # deadlock or serialization failure: run the unit again
+    connect_timeout_s: float = 10.0
+    command_timeout_s: float = 60.0
+    statement_cache_size: int = 1024
+
+
+_DEFAULT_TUNING = PostgresTuning()
+
+
+class _Conflict(StoreError):
+    """The unit lost a deadlock or a serialization conflict: running it again may succeed."""
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(str(exc)) from exc
+    except asyncpg.TransactionRollbackError as exc:  # SQLSTATE class 40
+        raise _Conflict(str(exc)) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        raise StoreError(str(exc) or type(exc).__name__) from exc
+
+
+_STATUS_COUNT = re.compile(r"(\d+)$")
+
+
+def _rowcount(status: str) -> int:
+    """Rows a command changed, from its status tag ("UPDATE 3", "INSERT 0 1", "DELETE 0")."""
+    found = _STATUS_COUNT.search(status or "")
+    return int(found.group(1)) if found else 0
+
+
+class PostgresTx:
+    __slots__ = ("_conn", "_dialect")
+
+    def __init__(self, conn: asyncpg.Connection, dialect: Dialect) -> None:
+        self._conn = conn
+        self._dialect = dialect
+
+    async def execute(self, query: Query, params: Params | None = None) -> int:
+        sql, args = query.bind(self._dialect, params)
+        with _translated():
+            status: str = await self._conn.execute(sql, *args)
+        return _rowcount(status)
+
+    async def executemany(self, query: Query, rows: Sequence[Params]) -> None:
+        if not rows:
+            return
+        sql = query.bind(self._dialect, rows[0])[0]
+        with _translated():
+            await self._conn.executemany(sql, [query.bind(self._dialect, row)[1] for row in rows])
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
+        sql, args = query.bind(self._dialect, params)
+        with _translated():
+            rows = await self._conn.fetch(sql, *args)
+        return cast(list[Row], rows)
+
+    async def fetchone(self, query: Query, params: Params | None = None) -> Row | None:
+        sql, args = query.bind(self._dialect, params)
+        with _translated():
+            row = await self._conn.fetchrow(sql, *args)
+        return cast(Row | None, row)
+
+
+@dataclass(slots=True)
+class _Job:
+    unit: Unit[Any]
+    future: asyncio.Future[Any]
+    conflicts: int = 0
+
+
+class PostgresDatabase:
+    def __init__(self, pool: asyncpg.Pool, tuning: PostgresTuning) -> None:
+        self.dialect: Dialect = make_url("postgresql+asyncpg://").get_dialect()()
+        self._pool = pool
+        self._tuning = tuning
+        self._pending: list[_Job] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, tuning: PostgresTuning = _DEFAULT_TUNING) -> PostgresDatabase:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn=url,
+                min_size=tuning.min_connections,
+                max_size=tuning.max_connections,
+                timeout=tuning.connect_timeout_s,
+                command_timeout=tuning.command_timeout_s,
+                statement_cache_size=tuning.statement_cache_size,
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            raise StoreError(f"cannot open PostgreSQL at {where(url)}: {exc}") from exc
+        log.info("store.opened", postgresql=where(url))
+        return cls(pool, tuning)
+
+    # --- writes -------------------------------------------------------------------------------
+    async def write(self, unit: Unit[T]) -> T:
+        if self._closed:
+            raise RuntimeError("database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Job(unit, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            size = self._tuning.max_batch
+            batch, self._pending = self._pending[:size], self._pending[size:]
+            try:
+                outcomes = await self._run_batch(batch)
+            except Exception as exc:  # the commit itself failed: nothing of the batch is kept
+                failure = exc if isinstance(exc, StoreError) else StoreError(str(exc))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(failure)
+                continue
+            again = []
+            for job, (ok, value) in zip(batch, outcomes, strict=True):
+                if job.future.done():
+                    continue
+                if ok:
+                    job.future.set_result(value)
+                elif isinstance(value, _Conflict) and job.conflicts < self._tuning.conflict_retries:
+                    job.conflicts += 1
+                    again.append(job)
+                else:
+                    job.future.set_exception(value)
+            if again:
+                log.info("store.conflict_retry", units=len(again))
+                self._pending[:0] = again
+
+    async def _run_batch(self, batch: Sequence[_Job]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        with _translated():
+            async with self._pool.acquire() as conn:
+                tx = PostgresTx(conn, self.dialect)
+                async with conn.transaction():
+                    for job in batch:
+                        outcomes.append(await self._run_unit(conn, tx, job.unit))
+        return outcomes
+
+    async def _run_unit(
+        self, conn: asyncpg.Connection, tx: PostgresTx, unit: Unit[Any]
+    ) -> tuple[bool, Any]:
+        savepoint = conn.transaction()  # nested: a SAVEPOINT
+        await savepoint.start()
+        try:
+            value = await unit(tx)
+        except Exception as exc:
+            await savepoint.rollback()
+            return False, exc
+        await savepoint.commit()
+        return True, value
+
+    # --- reads --------------------------------------------------------------------------------
+    async def read(self, unit: Unit[T]) -> T:
+        with _translated():
+            async with self._pool.acquire() as conn:
+                return await unit(PostgresTx(conn, self.dialect))
+
+    async def scan(self, unit: Unit[T]) -> T:
+        # One snapshot for the whole report, and no write can slip in by mistake.
+        with _translated():
+            async with (
+                self._pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                return await unit(PostgresTx(conn, self.dialect))
+
+    async def ping(self) -> None:
+        await self.read(_select_one)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._flusher is not None:
+            await self._flusher
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._pool.close(), self._tuning.connect_timeout_s)
+
+
+_SELECT_ONE = Query(sa.select(sa.literal(1)))
+
+
+async def _select_one(tx: Tx) -> None:
+    await tx.fetchone(_SELECT_ONE)
+
+
+def where(url: str) -> str:
+    """host:port/database of a PostgreSQL URL, for messages (never the password)."""
+    parsed = make_url(url)
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+# --- serialising writers across nodes ---------------------------------------------------------
+class _Serialise(Executable, ClauseElement):
+    inherit_cache = True
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+
+@compiles(_Serialise)
+def _serialise_elsewhere(element: _Serialise, compiler: SQLCompiler, **kw: Any) -> str:
+    return "SELECT 1"  # SQLite: one writer at a time already
+
+
+@compiles(_Serialise, "postgresql")
+def _serialise_postgresql(element: _Serialise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"SELECT pg_advisory_xact_lock({int(element.key)})"
+
+
+def serialised(name: str) -> Query:
+    """A statement that, run inside a write, makes every other writer of `name` (on any node)
+    wait until this transaction ends: a PostgreSQL transaction-level advisory lock."""
+    digest = hashlib.sha256(f"edocgw:{name}".encode()).digest()
+    return Query(_Serialise(int.from_bytes(digest[:8], "big", signed=True)))
