@@ -53,8 +53,39 @@ class OptionsError(ValueError):
     """An adapter's options are wrong; the message names the option."""
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """What the gateway accepted from a department through an adapter."""
+
+    message_id: str
+    kind: Kind
+    document_id: str
+    recipients: tuple[str, ...]
+    replayed: bool  # the same bytes had been accepted before: nothing new was sent
+
+
+class SubmissionRefused(Exception):
+    """The gateway refused the message; `problem` is the problem+json body (DESIGN §4.5)."""
+
+    def __init__(self, problem: Mapping[str, Any]) -> None:
+        super().__init__(str(problem.get("detail", "")))
+        self.problem = dict(problem)
+
+    @property
+    def code(self) -> str:
+        return str(self.problem.get("code", ""))
+
+    @property
+    def status(self) -> int:
+        return int(self.problem.get("status", 500))
+
+
 class AdapterHost(Protocol):
     """The gateway's side, as an adapter instance sees it."""
+
+    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+        """Run a department's message through the intake pipeline, every check included, in
+        the name of `sender` (whom the adapter has authenticated); SubmissionRefused if not."""
 
     async def read_body(self, item: OutboundItem) -> bytes:
         """The message exactly as its sender sent it."""

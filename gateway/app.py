@@ -89,15 +89,6 @@ class Gateway:
         bus = open_bus(settings.bus, data_dir, retry_policy(settings))
         await bus.start()
         directory = Directory(settings)
-        host = GatewayHost(db, clock)
-        dispatcher = Dispatcher(
-            bus=bus,
-            db=db,
-            host=host,
-            adapters=load_adapters(directory, host, adapter_factories or {}),
-            retry=retry_policy(settings),
-            prefetch=settings.bus.prefetch,
-        )
         tz = ZoneInfo(settings.stats.timezone)
         exchange = Exchange(db, bus, clock, tz)
         groups = {agency.id: agency.group for agency in directory}
@@ -113,6 +104,15 @@ class Gateway:
             limits=limits,
             max_recipients=settings.limits.max_recipients,
             signatures=SignatureCheck(trust, workers, clock),
+        )
+        host = GatewayHost(db, clock, intake, directory)
+        dispatcher = Dispatcher(
+            bus=bus,
+            db=db,
+            host=host,
+            adapters=load_adapters(directory, host, adapter_factories or {}),
+            retry=retry_policy(settings),
+            prefetch=settings.bus.prefetch,
         )
         agency = AgencyApi(
             intake=intake,

@@ -7,7 +7,9 @@ Relative paths are resolved against the directory of the configuration file.
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -176,14 +178,30 @@ class Settings:
         return agency.signature or self.trust.signature
 
 
-def load_settings(path: Path) -> Settings:
-    """Read, validate and resolve a configuration file, or raise ConfigError naming the key."""
+# Connection URLs carry passwords: a deployment may keep them out of the file.
+ENVIRONMENT_OVERRIDES = {
+    "EDOCGW_BUS_URL": ("bus", "url"),
+    "EDOCGW_DATABASE_URL": ("database", "url"),
+}
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, validate and resolve a configuration file, or raise ConfigError naming the key.
+
+    EDOCGW_BUS_URL and EDOCGW_DATABASE_URL, when set, replace `[bus] url` and `[database] url`.
+    """
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such configuration file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    environ = os.environ if environ is None else environ
+    for variable, (section, key) in ENVIRONMENT_OVERRIDES.items():
+        if environ.get(variable):
+            if not isinstance(raw.get(section, {}), dict):
+                raise ConfigError(f"{path}: {section}: must be a table")
+            raw.setdefault(section, {})[key] = environ[variable]
     try:
         settings = Settings(**raw)
     except ValidationError as exc:

@@ -14,6 +14,8 @@ from gateway.adapter_api import (
     OptionsError,
     OutboundItem,
     PermanentFailure,
+    SubmissionRefused,
+    Submitted,
     TemporaryFailure,
 )
 from gateway.audit import Event
@@ -22,6 +24,9 @@ from gateway.claim import Claim
 from gateway.clock import Clock
 from gateway.config import ConfigError, Settings
 from gateway.directory import Directory
+from gateway.edxml import StatusMessage
+from gateway.errors import Forbidden, GatewayError
+from gateway.intake import Intake, Submission
 from gateway.log import get_logger
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
@@ -37,9 +42,30 @@ DELIVERABLE = (QUEUED, FAILED)
 class GatewayHost:
     """What adapters may do to the gateway (gateway.adapter_api.AdapterHost)."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, intake: Intake, directory: Directory) -> None:
         self._db = db
         self._clock = clock
+        self._intake = intake
+        self._directory = directory
+
+    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+        caller = self._directory.get(sender)
+        if caller is None:
+            raise SubmissionRefused(Forbidden(f"{sender} is not in the directory").problem())
+        sub = Submission(
+            raw=raw, caller=caller, received_at=self._clock(), declared_secrecy=secrecy
+        )
+        try:
+            receipt = await self._intake.submit(sub)
+        except GatewayError as error:
+            raise SubmissionRefused(error.problem()) from error
+        return Submitted(
+            message_id=receipt.message_id,
+            kind="status" if isinstance(sub.message, StatusMessage) else "edoc",
+            document_id=receipt.document_id,
+            recipients=tuple(d.recipient for d in receipt.deliveries),
+            replayed=receipt.replayed,
+        )
 
     async def read_body(self, item: OutboundItem) -> bytes:
         found = await self._db.read(lambda tx: store.body(tx, item.message_id))
@@ -109,6 +135,9 @@ def load_adapters(
 
 class _InertHost:
     """Lets `check_adapters` build adapters without a running gateway."""
+
+    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+        raise RuntimeError("not running")
 
     async def read_body(self, item: OutboundItem) -> bytes:
         raise RuntimeError("not running")

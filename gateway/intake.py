@@ -104,16 +104,6 @@ class Parse:
             sub.root, sub.message = await asyncio.to_thread(self._parse, sub.raw)
 
 
-class ExpectKind:
-    def __init__(self, kind: type[Document] | type[StatusMessage], hint: str) -> None:
-        self._kind = kind
-        self._hint = hint
-
-    async def __call__(self, sub: Submission) -> None:
-        if not isinstance(sub.message, self._kind):
-            raise UnsupportedMessage(self._hint)
-
-
 class BindSender:
     async def __call__(self, sub: Submission) -> None:
         assert sub.message is not None
@@ -187,32 +177,56 @@ class Pipeline:
 
 
 class Intake:
-    """Where documents and statuses enter: the steps, then the exchange records and publishes.
-    Every refusal is written to the audit log (metadata only)."""
+    """Where documents and statuses enter: the common steps (size, parse), then the steps of
+    the message's kind, then the exchange records and publishes. Every refusal is written to
+    the audit log (metadata only)."""
 
     def __init__(
-        self, documents: Pipeline, statuses: Pipeline, exchange: Exchange, refusals: RefusalLog
+        self,
+        *,
+        common: Pipeline,
+        documents: Pipeline,
+        statuses: Pipeline,
+        exchange: Exchange,
+        refusals: RefusalLog,
     ) -> None:
+        self._common = common
         self._documents = documents
         self._statuses = statuses
         self._exchange = exchange
         self._refusals = refusals
 
     async def submit_document(self, sub: Submission) -> Receipt:
-        try:
-            await self._documents.run(sub)
-            return await self._exchange.accept_document(sub)
-        except GatewayError as error:
-            await self._refusals.record(sub, error)
-            raise
+        return await self._submit(sub, Document)
 
     async def submit_status(self, sub: Submission) -> Receipt:
+        return await self._submit(sub, StatusMessage)
+
+    async def submit(self, sub: Submission) -> Receipt:
+        """Either kind, as the message says (adapters: a folder or the national axis)."""
+        return await self._submit(sub, None)
+
+    async def _submit(
+        self, sub: Submission, expected: type[Document] | type[StatusMessage] | None
+    ) -> Receipt:
         try:
+            await self._common.run(sub)
+            if expected is not None and not isinstance(sub.message, expected):
+                raise UnsupportedMessage(WRONG_CALL[expected])
+            if isinstance(sub.message, Document):
+                await self._documents.run(sub)
+                return await self._exchange.accept_document(sub)
             await self._statuses.run(sub)
             return await self._exchange.accept_status(sub)
         except GatewayError as error:
             await self._refusals.record(sub, error)
             raise
+
+
+WRONG_CALL = {
+    Document: "this is a status message: send it to POST /v1/statuses",
+    StatusMessage: "this is a document: send it to POST /v1/documents",
+}
 
 
 def build_intake(
@@ -225,24 +239,20 @@ def build_intake(
     max_recipients: int,
     signatures: Step,  # gateway.trust.check.SignatureCheck: verifies and keeps what is signed
 ) -> Intake:
-    parse: list[Step] = [CheckSize(limits.max_bytes), Parse(limits)]
+    common = Pipeline([CheckSize(limits.max_bytes), Parse(limits)])
     documents = Pipeline(
         [
-            *parse,
-            ExpectKind(Document, "this is a status message: send it to POST /v1/statuses"),
             BindSender(),
             SecrecyGuard(on_pdf_problem=count_unread_pdf),
             signatures,
             ResolveRecipients(directory, max_recipients),
         ]
     )
-    statuses = Pipeline(
-        [
-            *parse,
-            ExpectKind(StatusMessage, "this is a document: send it to POST /v1/documents"),
-            BindSender(),
-            signatures,
-            ResolveOriginal(db, directory),
-        ]
+    statuses = Pipeline([BindSender(), signatures, ResolveOriginal(db, directory)])
+    return Intake(
+        common=common,
+        documents=documents,
+        statuses=statuses,
+        exchange=exchange,
+        refusals=refusals,
     )
-    return Intake(documents, statuses, exchange, refusals)

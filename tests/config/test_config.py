@@ -86,3 +86,18 @@ def test_check_config_command(tmp_path: Path) -> None:
     )
     assert refused.returncode != 0
     assert "carrier-pigeon" in refused.stderr
+
+
+def test_environment_overrides_the_connection_urls(tmp_path: Path) -> None:
+    path = write(tmp_path, agency())
+    environ = {
+        "EDOCGW_BUS_URL": "amqp://u:p@broker:5672/",
+        "EDOCGW_DATABASE_URL": "postgresql://u:p@db/edocgw",
+    }
+    settings = load_settings(path, environ)
+    assert (settings.bus.url, settings.database.url) == (
+        environ["EDOCGW_BUS_URL"],
+        environ["EDOCGW_DATABASE_URL"],
+    )
+    with pytest.raises(ConfigError, match=r"bus\.url"):
+        load_settings(path, {"EDOCGW_BUS_URL": "kafka://x"})
