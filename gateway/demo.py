@@ -102,23 +102,20 @@ def config_text(tokens: dict[str, str], listen: str, ops_listen: str, trust: lis
 
 
 def write_tour_documents(folder: Path, signers: Signers) -> None:
-    """Documents for the README's curl tour, signed, written once (the same bytes every run)."""
+    """The README tour's document, signed: a new DocumentId each run, so that the tour's first
+    POST answers 202 and its second 200, however many times the demo was started."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "finance-to-home-affairs.edxml"
-    if path.exists() and b"<ds:Signature" in path.read_bytes():
-        return
     finance, home_affairs = BY_KEY["FINANCE"], BY_KEY["HOME_AFFAIRS"]
-    pdf = simple_pdf("So Tai chinh - 125/STC-NS - de nghi bo sung du toan ngan sach 2026")
+    pdf = simple_pdf("So Tai chinh - de nghi bo sung du toan ngan sach 2026")
     tour = compose_document(
         finance.organization(),
         [home_affairs.organization()],
-        number="125",
+        number=time.strftime("%H%M%S"),
         notation="STC-NS",
         subject="V/v đề nghị bổ sung dự toán ngân sách năm 2026",
-        attachments=[pdf_attachment("125-STC-NS.pdf", signers.sign_pdf(finance.id, pdf))],
-        document_id="000.00.13.H26,2026/11/20,125/STC-NS",
+        attachments=[pdf_attachment("de-nghi-STC-NS.pdf", signers.sign_pdf(finance.id, pdf))],
     )
-    path.write_bytes(signers.sign(finance.id, to_xml(tour)))
+    (folder / "finance-to-home-affairs.edxml").write_bytes(signers.sign(finance.id, to_xml(tour)))
 
 
 async def send_demo_traffic(base_url: str, tokens: dict[str, str], signers: Signers) -> list[str]:
