@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
+from gateway.vdxp.secret import SecretError, resolve_secret
+
 STRICT = ConfigDict(extra="forbid", frozen=True)
 
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -26,6 +28,7 @@ HostPort = Annotated[str, Field(pattern=r"^[^\s:]+:\d{1,5}$")]
 OrganId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$")]
 SignaturePolicy = Literal["required", "optional"]
 PdfSignaturePolicy = Literal["ignore", "report", "required"]
+InstanceName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 
 MIB = 1024 * 1024
 
@@ -111,34 +114,65 @@ class StatsSettings:
 
 @dataclass(config=STRICT)
 class DeliverySettings:
-    """`adapter` picks the plugin; the other keys belong to that plugin, which checks them."""
+    """`adapter` picks the plugin and `name` names its instance (default `<adapter>:<agency>`,
+    in logs, metrics and the operators' API); the other keys belong to the plugin, which
+    checks them."""
 
     adapter: str = "mailbox"
     options: dict[str, Any] = field(default_factory=dict)
+    name: InstanceName | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _gather_options(cls, data: Any) -> Any:
         if isinstance(data, dict) and "options" not in data:
             adapter = data.get("adapter", "mailbox")
-            return {
+            gathered = {
                 "adapter": adapter,
-                "options": {k: v for k, v in data.items() if k != "adapter"},
+                "options": {k: v for k, v in data.items() if k not in ("adapter", "name")},
             }
+            return gathered | ({"name": data["name"]} if "name" in data else {})
         return data
+
+
+@dataclass(config=STRICT)
+class AdapterSettings:
+    """How the gateway paces an agency whose system fails deliveries (docs/adapters.md)."""
+
+    backoff_initial_s: Annotated[float, Field(gt=0, le=86400)] = 10.0
+    backoff_max_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 3600.0
 
 
 @dataclass(config=STRICT)
 class AgencySettings:
     id: OrganId
     name: Annotated[str, Field(min_length=1, max_length=500)]
-    token_sha256: Sha256Hex
+    # none for an agency that never calls the agency API with a token (a ministry reached
+    # through the national axis, a department that uses only the vdxp façade)
+    token_sha256: Sha256Hex | None = None
     group: str = "default"
     signing_certs: tuple[Path, ...] = ()
     signature: SignaturePolicy | None = None
     client_certs: tuple[Path, ...] = ()  # TLS client certificates that authenticate it
-    pdf_signatures: PdfSignaturePolicy = "report"
+    # reading PDF signatures costs ~30 ms per signed PDF here (pyHanko): opt-in per agency
+    pdf_signatures: PdfSignaturePolicy = "ignore"
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    # the national axis' SDK calling the façade /vdxp/* (docs/vdxp.md): the HMAC secret, kept
+    # as such since the HMAC needs it (or env:NAME), the SDK's systemid (default: the id) and
+    # how far a call's timestamp may lie from the gateway's clock
+    vdxp_secret: str | None = None
+    vdxp_systemid: OrganId | None = None
+    vdxp_window_s: Annotated[int, Field(ge=30, le=7 * 86400)] = 300
+
+    @field_validator("vdxp_secret")
+    @classmethod
+    def _usable_secret(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                resolve_secret(value)  # an unset env:NAME stops start-up here, naming the key
+            except SecretError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 @dataclass(config=STRICT)
@@ -156,6 +190,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     stats: StatsSettings = field(default_factory=StatsSettings)
+    adapters: AdapterSettings = field(default_factory=AdapterSettings)
     agencies: tuple[AgencySettings, ...] = ()
     users: tuple[UserSettings, ...] = ()
 
@@ -166,7 +201,11 @@ class Settings:
             if agency.id in seen_ids:
                 raise ValueError(f"agencies[{index}].id: {agency.id} is configured twice")
             seen_ids.add(agency.id)
-        tokens = [a.token_sha256 for a in self.agencies] + [u.token_sha256 for u in self.users]
+        tokens = [a.token_sha256 for a in self.agencies if a.token_sha256 is not None]
+        tokens += [u.token_sha256 for u in self.users]
+        systemids = [a.vdxp_systemid or a.id for a in self.agencies if a.vdxp_secret is not None]
+        if len(systemids) != len(set(systemids)):
+            raise ValueError("vdxp_systemid: two agencies share one systemid")
         if len(tokens) != len(set(tokens)):
             raise ValueError("token_sha256: two agencies or users share one token")
         return self

@@ -89,6 +89,7 @@ def config_text(tokens: dict[str, str], listen: str, ops_listen: str, trust: lis
             f'name = "{agency.name}"',
             f'group = "{agency.group}"',
             f'token_sha256 = "{token_sha256(tokens[agency.key])}"',
+            'pdf_signatures = "report"',
         ]
     for key, name, role in USERS:
         lines += [

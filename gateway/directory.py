@@ -15,7 +15,7 @@ class Agency:
     group: str
     signature: SignaturePolicy
     delivery: DeliverySettings
-    pdf_signatures: PdfSignaturePolicy = "report"
+    pdf_signatures: PdfSignaturePolicy = "ignore"
 
 
 class Directory:

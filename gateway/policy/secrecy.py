@@ -153,8 +153,17 @@ def detect_secrecy(
 
 
 def has_pdf_attachment(document: Document) -> bool:
-    """Some attachment will be read as a PDF (the slow part of the guard)."""
-    return any(_sniff_pdf(a) for a in document.attachments)
+    """Some attachment will be read as a PDF (the slow part of the guard): one that is taken
+    for a PDF and starts as one (a file named .pdf that is not one is dismissed at once)."""
+    return any(_sniff_pdf(a) and _starts_as_pdf(a) for a in document.attachments)
+
+
+def _starts_as_pdf(attachment: Attachment) -> bool:
+    try:
+        head = base64.b64decode(attachment.content_b64[:_SNIFF_B64_CHARS])
+    except (binascii.Error, ValueError):
+        return False
+    return has_pdf_header(head)
 
 
 class SecrecyGuard:
@@ -249,11 +258,7 @@ def _sniff_pdf(attachment: Attachment) -> bool:
     """Read as a PDF: the content type or name says so, or the content starts as one."""
     if is_pdf(attachment.attachment_name, attachment.content_type):
         return True
-    try:
-        head = base64.b64decode(attachment.content_b64[:_SNIFF_B64_CHARS])
-    except (binascii.Error, ValueError):
-        return False
-    return has_pdf_header(head)
+    return _starts_as_pdf(attachment)
 
 
 def _first_page_text(attachment: Attachment) -> PdfText:

@@ -25,9 +25,9 @@ from gateway.directory import Agency
 from gateway.edxml import Document, Message, XmlLimits, message_from_tree, read_xml
 from gateway.errors import SignatureMissing
 from gateway.trust.material import TrustMaterial, open_trust_store
-from gateway.trust.pdf import check_pdf_attachments
+from gateway.trust.pdf import check_pdf_attachments, is_pdf
 from gateway.trust.policy import DEFAULT_POLICY
-from gateway.trust.xmldsig import DS_NS, XmlSignatureVerifier
+from gateway.trust.xmldsig import DS_NS, XmlSignatureVerifier, find_signature
 
 if TYPE_CHECKING:
     from gateway.intake import Submission
@@ -137,6 +137,14 @@ def check_in_worker(
     return Checked(None, checked.message, checked.record)
 
 
+def _needs_worker(root: etree._Element, message: Message, agency: Agency) -> bool:
+    if find_signature(root) is not None:
+        return True
+    if agency.pdf_signatures == "ignore" or not isinstance(message, Document):
+        return False
+    return any(is_pdf(attachment) for attachment in message.attachments)
+
+
 class SignatureCheck:
     """The intake step: verify off the event loop, then keep only the verified content."""
 
@@ -149,7 +157,10 @@ class SignatureCheck:
         assert sub.root is not None and sub.message is not None
         at = datetime.fromtimestamp(self._clock(), UTC)
         trust = self._trust
-        if self._workers.uses_process(len(sub.raw)):
+        if not _needs_worker(sub.root, sub.message, sub.caller):
+            # nothing to verify (an unsigned message, no PDF to read): a hop would cost more
+            checked = check_message(trust.verifier, sub.raw, sub.root, sub.message, sub.caller, at)
+        elif self._workers.uses_process(len(sub.raw)):
             checked = await self._workers.in_process(
                 check_in_worker, trust.settings, trust.generation, sub.raw, sub.caller, at
             )
