@@ -6,13 +6,24 @@ gateway core never imports an adapter. The bus hands the gateway one delivery at
 gateway hands it to the recipient's adapter, which either holds it for pickup (mailbox) or
 pushes it and confirms, or raises `TemporaryFailure` (retried with backoff, dead-lettered when
 the retries run out) or `PermanentFailure` (dead-lettered at once).
+
+In the other direction an adapter hands what its department sends to `AdapterHost.submit`,
+which runs the same intake pipeline as the agency API, every check included.
+
+Each agency has one adapter instance, named in its configuration (`delivery.name`, by default
+`<adapter>:<agency>`). The gateway, not the adapter, paces deliveries: after a temporary
+failure it stops handing the agency's items to the instance until a jittered retry time that
+grows with each failure, persisted and reset by an operator (docs/adapters.md). An instance
+that also implements `LifecycleListener` is told what became of the items it delivered and of
+those its agency sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Kind = Literal["edoc", "status"]
 
@@ -80,8 +91,34 @@ class SubmissionRefused(Exception):
         return int(self.problem.get("status", 500))
 
 
+EventName = Literal["delivered", "delivery_failed"]
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    """What became of one item: `delivered` (held or pushed), or `delivery_failed` for good
+    (refused, or the retries ran out: the item is dead-lettered, and an operator may replay
+    it). `reason` says why it failed."""
+
+    name: EventName
+    item: OutboundItem
+    at: float  # unix seconds
+    reason: str | None = None
+
+
+@runtime_checkable
+class LifecycleListener(Protocol):
+    async def on_event(self, event: LifecycleEvent) -> None:
+        """Told to the recipient's instance and to the sender's; must not raise or block long
+        (the delivery is already settled: a failure here is logged and forgotten)."""
+
+
 class AdapterHost(Protocol):
     """The gateway's side, as an adapter instance sees it."""
+
+    @property
+    def base_dir(self) -> Path:
+        """The configuration file's directory: relative paths in options are relative to it."""
 
     async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
         """Run a department's message through the intake pipeline, every check included, in

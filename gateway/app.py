@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.adapter_api import AdapterFactory
+from gateway.adapter_host import instances
+from gateway.api.adapters import AdaptersApi
 from gateway.api.agency import AgencyApi
 from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
@@ -23,6 +25,8 @@ from gateway.api.context import request_context
 from gateway.api.ops import OpsApi
 from gateway.api.problems import problems
 from gateway.api.queues import QueuesApi
+from gateway.api.vdxp import VdxpFacade, sdk_answers
+from gateway.backoff import BackoffPolicy
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.clock import Clock, system_clock
@@ -32,8 +36,10 @@ from gateway.directory import Directory
 from gateway.edxml import XmlLimits
 from gateway.exchange import Exchange
 from gateway.intake import build_intake
+from gateway.lifecycle import Listeners
 from gateway.log import get_logger
 from gateway.mailbox import Mailbox
+from gateway.pacing import Pacing
 from gateway.paper import PaperRegister
 from gateway.refusals import RefusalLog
 from gateway.stats.report import Statistics
@@ -106,17 +112,28 @@ class Gateway:
             signatures=SignatureCheck(trust, workers, clock),
         )
         host = GatewayHost(db, clock, intake, directory)
+        adapters = load_adapters(directory, host, adapter_factories or {}, _config_dir(config_path))
+        pacing = Pacing(
+            bus=bus,
+            db=db,
+            clock=clock,
+            policy=BackoffPolicy.of(settings.adapters),
+            instances=instances(directory),
+            prefetch=settings.bus.prefetch,
+        )
         dispatcher = Dispatcher(
             bus=bus,
             db=db,
             host=host,
-            adapters=load_adapters(directory, host, adapter_factories or {}),
+            adapters=adapters,
             retry=retry_policy(settings),
-            prefetch=settings.bus.prefetch,
+            pacing=pacing,
+            listeners=Listeners(adapters, clock),
         )
+        mailbox = Mailbox(db, clock)
         agency = AgencyApi(
             intake=intake,
-            mailbox=Mailbox(db, clock),
+            mailbox=mailbox,
             directory=directory,
             db=db,
             clock=clock,
@@ -125,18 +142,22 @@ class Gateway:
         )
         auditing = AuditApi(db=db, statistics=statistics, directory=directory)
         mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
-        authenticator = Authenticator(settings, directory, mutual_tls)
+        authenticator = Authenticator(settings, directory, mutual_tls, clock)
+        facade = VdxpFacade(intake=intake, mailbox=mailbox, directory=directory, db=db, clock=clock)
         gateway = cls(
             settings=settings,
             db=db,
             bus=bus,
             exchange=exchange,
             dispatcher=dispatcher,
-            agency_app=_app("agency", agency.routes(), authenticator, limits.max_bytes),
+            agency_app=_app(
+                "agency", agency.routes() + facade.routes(), authenticator, limits.max_bytes
+            ),
             ops_app=_app(
                 "ops",
                 OpsApi(db=db, bus=bus, trust=trust).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
+                + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
                 + auditing.routes(),
                 authenticator,
                 1024 * 1024,
@@ -176,11 +197,21 @@ def _app(
     listener: str, routes: list[web.RouteDef], authenticator: Authenticator, max_body: int
 ) -> web.Application:
     app = web.Application(
-        middlewares=[request_context(listener), problems, auth_middleware(authenticator)],
+        middlewares=[
+            request_context(listener),
+            problems,
+            sdk_answers,  # the national axis' façade answers in the axis' JSON
+            auth_middleware(authenticator),
+        ],
         client_max_size=max_body + BODY_SLACK,
     )
     app.add_routes(routes)
     return app
+
+
+def _config_dir(config_path: Path | None) -> Path:
+    """Where relative paths in adapters' options start from."""
+    return config_path.resolve().parent if config_path else Path.cwd()
 
 
 def _host_port(listen: str) -> tuple[str, int]:

@@ -39,7 +39,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     try:
-        check_adapters(settings)
+        check_adapters(settings, args.config.resolve().parent)
         open_trust_store(settings)
     except ConfigError as exc:
         raise SystemExit(f"edocgw: configuration error: {args.config}: {exc}") from None
@@ -107,9 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_operator_commands(sub)
 
+    from gateway.adapter_cli import add_subcommands as add_adapter_commands
+
+    add_adapter_commands(sub)
+
+    from gateway.conformance.cli import add_subcommands as add_conformance_commands
+
+    add_conformance_commands(sub)
+
     from gateway.trust.commands import add_subcommands as add_trust_commands
 
     add_trust_commands(sub)
+
+    from gateway.client_cli import add_subcommands as add_department_commands
+
+    add_department_commands(sub)
     return parser
 
 

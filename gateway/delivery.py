@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from gateway import audit
 from gateway.adapter_api import (
     Adapter,
     AdapterFactory,
-    AdapterHost,
     OptionsError,
     OutboundItem,
     PermanentFailure,
@@ -18,8 +18,9 @@ from gateway.adapter_api import (
     Submitted,
     TemporaryFailure,
 )
+from gateway.adapter_host import CoreHost, InstanceHost, instances
 from gateway.audit import Event
-from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy, Subscription
+from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy
 from gateway.claim import Claim
 from gateway.clock import Clock
 from gateway.config import ConfigError, Settings
@@ -27,7 +28,9 @@ from gateway.directory import Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import Forbidden, GatewayError
 from gateway.intake import Intake, Submission
+from gateway.lifecycle import Listeners
 from gateway.log import get_logger
+from gateway.pacing import Pacing
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import DELIVERED, FAILED, INBOX, QUEUED
@@ -105,14 +108,19 @@ class GatewayHost:
 
 
 def load_adapters(
-    directory: Directory, host: AdapterHost, extra: Mapping[str, AdapterFactory] | None = None
+    directory: Directory,
+    host: CoreHost,
+    extra: Mapping[str, AdapterFactory] | None = None,
+    base_dir: Path | None = None,
 ) -> dict[str, Adapter]:
-    """One adapter instance per agency, from the `edocgw.adapters` entry points (and `extra`)."""
+    """One adapter instance per agency, from the `edocgw.adapters` entry points (and `extra`);
+    relative paths in their options are relative to `base_dir` (the configuration's)."""
     factories: dict[str, AdapterFactory] = {
         ep.name: ep.load() for ep in entry_points(group=ADAPTER_GROUP)
     }
     factories.update(extra or {})
     adapters: dict[str, Adapter] = {}
+    named = instances(directory)
     for agency in directory:
         name = agency.delivery.adapter
         factory = factories.get(name)
@@ -123,10 +131,10 @@ def load_adapters(
             )
         try:
             adapters[agency.id] = factory(
-                instance=f"{name}:{agency.id}",
+                instance=named[agency.id].name,
                 agency=agency.id,
                 options=agency.delivery.options,
-                host=host,
+                host=InstanceHost(host, named[agency.id], base_dir or Path.cwd()),
             )
         except OptionsError as exc:
             raise ConfigError(f"agency {agency.id}: delivery: {exc}") from exc
@@ -149,13 +157,14 @@ class _InertHost:
         raise RuntimeError("not running")
 
 
-def check_adapters(settings: Settings) -> None:
+def check_adapters(settings: Settings, base_dir: Path | None = None) -> None:
     """Raise ConfigError if an agency names a missing adapter or gives it bad options."""
-    load_adapters(Directory(settings), _InertHost())
+    load_adapters(Directory(settings), _InertHost(), base_dir=base_dir)
 
 
 class Dispatcher:
-    """Consumes every agency's queue and hands each claim to the recipient's adapter."""
+    """Consumes every agency's queue and hands each claim to the recipient's adapter, paced
+    per agency (gateway.pacing)."""
 
     def __init__(
         self,
@@ -165,26 +174,26 @@ class Dispatcher:
         host: GatewayHost,
         adapters: Mapping[str, Adapter],
         retry: RetryPolicy,
-        prefetch: int,
+        pacing: Pacing,
+        listeners: Listeners,
     ) -> None:
         self._bus = bus
         self._db = db
         self._host = host
         self._adapters = adapters
         self._retry = retry
-        self._prefetch = prefetch
-        self._subscription: Subscription | None = None
+        self._pacing = pacing
+        self._listeners = listeners
 
     async def start(self) -> None:
         queues = list(self._adapters)
         await self._bus.declare(queues)
         for adapter in self._adapters.values():
             await adapter.start()
-        self._subscription = await self._bus.subscribe(queues, self.handle, prefetch=self._prefetch)
+        await self._pacing.start(self.handle)
 
     async def close(self) -> None:
-        if self._subscription is not None:
-            await self._subscription.cancel()
+        await self._pacing.close()
         for adapter in self._adapters.values():
             await adapter.close()
 
@@ -212,8 +221,8 @@ class Dispatcher:
 
     async def _deliver(self, adapter: Adapter, item: OutboundItem) -> None:
         try:
-            await adapter.deliver(item)
-        except TemporaryFailure as exc:
+            await self._pacing.deliver(adapter, item)
+        except TemporaryFailure as exc:  # retry_after_s: until the recipient's retry time
             log.warning(
                 "delivery_retry",
                 delivery_id=item.delivery_id,
@@ -222,8 +231,11 @@ class Dispatcher:
             )
             if self._retry.exhausted(item.attempt):
                 await self._host.record_failure(item, exc.reason)
+                await self._listeners.announce("delivery_failed", item, exc.reason)
             raise RetryLater(exc.reason, exc.retry_after_s) from exc
         except PermanentFailure as exc:
             log.warning("delivery_rejected", delivery_id=item.delivery_id, reason=exc.reason)
             await self._host.record_failure(item, exc.reason)
+            await self._listeners.announce("delivery_failed", item, exc.reason)
             raise Reject(exc.reason) from exc
+        await self._listeners.announce("delivered", item)

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.auth import token_sha256
 from gateway.config import (
+    AdapterSettings,
     AgencySettings,
     BusSettings,
     DeliverySettings,
@@ -56,6 +57,9 @@ def make_settings(
     return Settings(
         server=ServerSettings(data_dir=data_dir),
         bus=sections.pop("bus", BusSettings(retry_initial_s=0.05, retry_max_s=0.2)),
+        adapters=sections.pop(
+            "adapters", AdapterSettings(backoff_initial_s=0.05, backoff_max_s=0.2)
+        ),
         limits=sections.pop("limits", LimitSettings()),
         trust=sections.pop("trust", TrustSettings(signature=signature)),  # type: ignore[arg-type]
         agencies=tuple(
@@ -147,8 +151,10 @@ def config_toml(
     bus_url: str = "local",
     database_url: str = "sqlite",
     agencies: tuple[Org, ...] = AGENCIES,
+    deliveries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """The same gateway as `make_settings`, as the TOML file `edocgw serve` reads."""
+    """The same gateway as `make_settings`, as the TOML file `edocgw serve` reads;
+    `deliveries` gives agencies their `delivery = {...}` table."""
     lines = [
         "[server]",
         f'listen = "{listen}"',
@@ -158,6 +164,9 @@ def config_toml(
         f'url = "{bus_url}"',
         "retry_initial_s = 0.05",
         "retry_max_s = 0.2",
+        "[adapters]",
+        "backoff_initial_s = 0.05",
+        "backoff_max_s = 0.2",
         "[database]",
         f'url = "{database_url}"',
         "[trust]",
@@ -171,6 +180,9 @@ def config_toml(
             f'group = "{agency.group}"',
             f'token_sha256 = "{token_sha256(agency.token)}"',
         ]
+        if deliveries and agency.id in deliveries:
+            fields = ", ".join(f"{k} = {json.dumps(v)}" for k, v in deliveries[agency.id].items())
+            lines.append(f"delivery = {{ {fields} }}")
     for name, role, token in (
         ("ops", "operator", OPERATOR_TOKEN),
         ("audit", "auditor", AUDITOR_TOKEN),

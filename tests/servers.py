@@ -12,14 +12,17 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aio_pika
 import asyncpg
 import pytest
 from yarl import URL
@@ -51,8 +54,51 @@ def require(url: str, default_port: int, name: str) -> None:
 
 
 # --- RabbitMQ -----------------------------------------------------------------------------------
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+# The command line tools are Erlang nodes too; RabbitMQ lets 11 run at once (ports 35672-35682),
+# so one that hangs must be ended with its children, or it keeps its port.
+CTL_TIMEOUT_S = 60
+STALE_VHOST_S = 3 * 3600  # a test vhost this old was left by a session that died
+_VHOST_PREFIX = "edocgw-test-"
+
+
+def rabbitmqctl(*args: str, timeout: float = CTL_TIMEOUT_S) -> str:
+    with subprocess.Popen(
+        ["rabbitmqctl", "-q", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, ["rabbitmqctl", *args], out, err)
+    return out
+
+
+def _delete_vhost(name: str) -> None:
+    """Delete a vhost, waiting for the broker if another session has stopped it meanwhile."""
+    for attempt in range(3):
+        try:
+            rabbitmqctl("delete_vhost", name)
+            return
+        except subprocess.CalledProcessError:
+            if attempt == 2:
+                raise
+            rabbitmqctl("await_startup", timeout=120)
+
+
+def _sweep_stale_vhosts() -> None:
+    now = int(time.time())
+    for line in rabbitmqctl("list_vhosts", "name").splitlines():
+        name = line.strip()
+        stamp = name.removeprefix(_VHOST_PREFIX).split("-")[0]
+        if name.startswith(_VHOST_PREFIX) and stamp.isdigit() and now - int(stamp) > STALE_VHOST_S:
+            _delete_vhost(name)
 
 
 @dataclass(frozen=True)
@@ -68,18 +114,22 @@ def _vhost() -> Iterator[RabbitVhost]:
     if shutil.which("rabbitmqctl") is None:  # a remote broker: share its default vhost
         yield RabbitVhost(str(base), base.path.lstrip("/") or "/")
         return
-    name = f"edocgw-test-{uuid.uuid4().hex[:10]}"
+    name = f"{_VHOST_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
     rabbitmqctl("add_vhost", name)
     try:
         rabbitmqctl("set_permissions", "-p", name, base.user or "guest", ".*", ".*", ".*")
         yield RabbitVhost(str(base.with_path("/" + name)), name)
     finally:
-        rabbitmqctl("delete_vhost", name)
+        _delete_vhost(name)
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_vhost() -> Iterator[RabbitVhost]:
-    """A virtual host for the session (tests make their queue names unique)."""
+    """A virtual host for the session (tests make their queue names unique, and delete their
+    queues: every quorum queue holds file handles in the broker)."""
+    require(RABBITMQ_URL, 5672, "RabbitMQ")
+    if shutil.which("rabbitmqctl") is not None:
+        _sweep_stale_vhosts()
     with _vhost() as vhost:
         yield vhost
 
@@ -89,6 +139,15 @@ def rabbitmq_fresh_vhost() -> Iterator[RabbitVhost]:
     """A virtual host of its own for one test (gateways name their queues by agency)."""
     with _vhost() as vhost:
         yield vhost
+
+
+async def delete_queues(url: str, names: Iterable[str]) -> None:
+    """Delete queues whatever they hold (a quorum queue refuses `if_unused=True`)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name, if_unused=False, if_empty=False)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The PostgreSQL store (asyncpg): pooled reads, group-committed writes, errors as StoreError.
 
 Units run on the event loop. Concurrent writes queue up while a transaction is in flight and go
-together in the next one, each unit under its own SAVEPOINT as on SQLite: one commit (one WAL
-flush) for many units, and, with several nodes, one wait for the audit chain's lock per batch
-rather than per unit (see `serialised`). A unit that loses a deadlock or a serialization
-conflict with another node is run again in the next transaction: its own batch may hold what the
-other side waits for, so retrying it in place would deadlock again.
+together in the next one: one commit (one WAL flush) for many units, and, with several nodes,
+one wait for the audit chain's lock per batch rather than per unit (see `serialised`). Here a
+round trip to the server costs ~250 µs, more than the statement, so there is no SAVEPOINT per
+unit as on SQLite: when a unit raises, the transaction is rolled back and run again without it,
+and the unit runs alone to get its own outcome. A unit that loses a deadlock or a serialization
+conflict with another node runs again in a later transaction (its own batch may hold what the
+other side waits for). So a unit may run more than once: it must act on the database only.
 """
 
 from __future__ import annotations
@@ -76,11 +78,12 @@ def _rowcount(status: str) -> int:
 
 
 class PostgresTx:
-    __slots__ = ("_conn", "_dialect")
+    __slots__ = ("_conn", "_dialect", "_locks")
 
     def __init__(self, conn: asyncpg.Connection, dialect: Dialect) -> None:
         self._conn = conn
         self._dialect = dialect
+        self._locks: set[int] = set()  # advisory locks this transaction holds already
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         sql, args = query.bind(self._dialect, params)
@@ -102,9 +105,14 @@ class PostgresTx:
         return cast(list[Row], rows)
 
     async def fetchone(self, query: Query, params: Params | None = None) -> Row | None:
+        lock = query.statement.key if isinstance(query.statement, _Serialise) else None
+        if lock is not None and lock in self._locks:
+            return _LOCKED  # held until the transaction ends: no need to ask again
         sql, args = query.bind(self._dialect, params)
         with _translated():
             row = await self._conn.fetchrow(sql, *args)
+        if lock is not None:
+            self._locks.add(lock)
         return cast(Row | None, row)
 
 
@@ -113,6 +121,14 @@ class _Job:
     unit: Unit[Any]
     future: asyncio.Future[Any]
     conflicts: int = 0
+    alone: bool = False  # it failed beside others: run it in a transaction of its own
+
+
+class _UnitFailed(Exception):
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
 
 
 class PostgresDatabase:
@@ -152,53 +168,63 @@ class PostgresDatabase:
 
     async def _flush(self) -> None:
         while self._pending:
-            size = self._tuning.max_batch
-            batch, self._pending = self._pending[:size], self._pending[size:]
+            batch = self._next_batch()
             try:
-                outcomes = await self._run_batch(batch)
+                values = await self._run_batch(batch)
+            except _UnitFailed as failed:
+                self._after_failure(batch, failed.index, failed.error)
+                continue
             except Exception as exc:  # the commit itself failed: nothing of the batch is kept
                 failure = exc if isinstance(exc, StoreError) else StoreError(str(exc))
                 for job in batch:
                     if not job.future.done():
                         job.future.set_exception(failure)
                 continue
-            again = []
-            for job, (ok, value) in zip(batch, outcomes, strict=True):
-                if job.future.done():
-                    continue
-                if ok:
+            for job, value in zip(batch, values, strict=True):
+                if not job.future.done():
                     job.future.set_result(value)
-                elif isinstance(value, _Conflict) and job.conflicts < self._tuning.conflict_retries:
-                    job.conflicts += 1
-                    again.append(job)
-                else:
-                    job.future.set_exception(value)
-            if again:
-                log.info("store.conflict_retry", units=len(again))
-                self._pending[:0] = again
 
-    async def _run_batch(self, batch: Sequence[_Job]) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+    def _next_batch(self) -> list[_Job]:
+        if self._pending[0].alone:
+            return [self._pending.pop(0)]
+        size = 0
+        while size < min(len(self._pending), self._tuning.max_batch):
+            if self._pending[size].alone:
+                break
+            size += 1
+        batch, self._pending = self._pending[:size], self._pending[size:]
+        return batch
+
+    def _after_failure(self, batch: list[_Job], index: int, error: Exception) -> None:
+        """The transaction was rolled back: the failed unit runs again alone, to learn its own
+        outcome; the others run again (those after it never ran)."""
+        job = batch[index]
+        rest = batch[:index] + batch[index + 1 :]
+        if isinstance(error, _Conflict) and job.conflicts < self._tuning.conflict_retries:
+            job.conflicts += 1
+            log.info("store.conflict_retry", error=str(error).splitlines()[0])
+            self._pending[:0] = batch
+        elif job.alone or len(batch) == 1:
+            if not job.future.done():
+                job.future.set_exception(error)
+            self._pending[:0] = rest
+        else:
+            job.alone = True
+            self._pending[:0] = [job, *rest]
+
+    async def _run_batch(self, batch: Sequence[_Job]) -> list[Any]:
+        # No savepoint per unit (each would cost two round trips): units fail rarely, and when
+        # one does the whole transaction runs again without it (see _after_failure).
+        values: list[Any] = []
         with _translated():
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire() as conn, conn.transaction():
                 tx = PostgresTx(conn, self.dialect)
-                async with conn.transaction():
-                    for job in batch:
-                        outcomes.append(await self._run_unit(conn, tx, job.unit))
-        return outcomes
-
-    async def _run_unit(
-        self, conn: asyncpg.Connection, tx: PostgresTx, unit: Unit[Any]
-    ) -> tuple[bool, Any]:
-        savepoint = conn.transaction()  # nested: a SAVEPOINT
-        await savepoint.start()
-        try:
-            value = await unit(tx)
-        except Exception as exc:
-            await savepoint.rollback()
-            return False, exc
-        await savepoint.commit()
-        return True, value
+                for index, job in enumerate(batch):
+                    try:
+                        values.append(await job.unit(tx))
+                    except Exception as exc:
+                        raise _UnitFailed(index, exc) from exc
+        return values
 
     # --- reads --------------------------------------------------------------------------------
     async def read(self, unit: Unit[T]) -> T:
@@ -255,6 +281,9 @@ def _serialise_elsewhere(element: _Serialise, compiler: SQLCompiler, **kw: Any) 
 @compiles(_Serialise, "postgresql")
 def _serialise_postgresql(element: _Serialise, compiler: SQLCompiler, **kw: Any) -> str:
     return f"SELECT pg_advisory_xact_lock({int(element.key)})"
+
+
+_LOCKED: Row = {"locked": True}
 
 
 def serialised(name: str) -> Query:

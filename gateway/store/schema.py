@@ -4,6 +4,7 @@
 - `bodies`: the bytes exactly as the sender sent them, apart so that listings stay small.
 - `deliveries`: one row per (message, recipient): the mailbox and the delivery state.
 - `events`: the append-only, hash-chained audit log; traces and statistics derive from it.
+- `adapter_backoff`: per agency, whether its delivery adapter is backing off, and until when.
 """
 
 from __future__ import annotations
@@ -101,4 +102,18 @@ exchanges = sa.Table(
     sa.Column("day", sa.String(10), nullable=False),  # YYYY-MM-DD in stats.timezone
     sa.Column("paper_copy", sa.Boolean, nullable=False),
     sa.Index("ix_exchanges_day", "day", "sender"),
+)
+
+# Per-agency backoff of the delivery adapters (gateway.backoff): kept so that a restart does not
+# start hammering a department system that is down, nor forget an operator's reset.
+adapter_backoff = sa.Table(
+    "adapter_backoff",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("instance", sa.String(100), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),  # consecutive, 0 when up
+    sa.Column("retry_at", sa.Double, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),  # a reason, never a body or a secret
+    sa.Column("since", sa.Double, nullable=True),  # the first failure of the outage
+    sa.Column("updated_at", sa.Double, nullable=False),
 )

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from gateway.bus._amqp_topology import Topology
 from gateway.bus.amqp import RabbitBus, RabbitTuning
 from gateway.bus.base import Bus, ReceivedMessage, RetryPolicy
 from gateway.bus.local import LocalBus, LocalBusTuning
-from tests.servers import RabbitVhost
+from tests.servers import RabbitVhost, delete_queues
 from tests.servers import rabbitmq_vhost as rabbitmq_vhost  # a session fixture
 
 IMPLEMENTATIONS = ["local", "amqp"]
@@ -42,17 +43,25 @@ class BusFactory:
     """
 
     def __init__(
-        self, kind: str, opener: Callable[[RetryPolicy], Bus], *, ages_waiting_messages: bool
+        self,
+        kind: str,
+        opener: Callable[[RetryPolicy], Bus],
+        *,
+        ages_waiting_messages: bool,
+        remove: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self.kind = kind
         self.ages_waiting_messages = ages_waiting_messages
         self._opener = opener
+        self._remove = remove  # what the test's queues leave behind in a shared store
         self._prefix = uuid.uuid4().hex[:8]
         self._opened: list[Bus] = []
+        self._queues: list[str] = []
 
     def queue(self, name: str) -> str:
         """A queue name that no other test uses."""
-        return f"t{self._prefix}.{name}"
+        self._queues.append(f"t{self._prefix}.{name}")
+        return self._queues[-1]
 
     async def open(self, *, retry: RetryPolicy = FAST_RETRY) -> Bus:
         bus = self._opener(retry)
@@ -67,6 +76,8 @@ class BusFactory:
     async def close_all(self) -> None:
         for bus in reversed(self._opened):
             await bus.close()
+        if self._remove is not None and self._queues:
+            await self._remove(self._queues)
 
 
 def _local_factory(tmp_path: Path) -> BusFactory:
@@ -82,7 +93,12 @@ def _amqp_factory(vhost: RabbitVhost) -> BusFactory:
         tuning = RabbitTuning(close_grace_s=CLOSE_GRACE_S, settle_backoff_s=0.05)
         return RabbitBus(vhost.url, retry=retry, tuning=tuning)
 
-    return BusFactory("amqp", amqp, ages_waiting_messages=False)
+    async def remove(queues: list[str]) -> None:
+        topology = Topology(prefix=RabbitTuning().prefix)
+        names = [topology.work_queue(q, urgent) for q in queues for urgent in (False, True)]
+        await delete_queues(vhost.url, names + [topology.dead_queue(q) for q in queues])
+
+    return BusFactory("amqp", amqp, ages_waiting_messages=False, remove=remove)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)

@@ -1,0 +1,16 @@
+"""The axis operations the gateway speaks (both as a client and as the façade), and the values
+the SDK puts in their parameters."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SEND_EDOC: Final = "sendEdoc"
+RECEIVED_LIST: Final = "getReceivedEdocList"
+GET_EDOC: Final = "getEdoc"
+UPDATE_STATUS: Final = "updateStatus"
+AGENCIES_LIST: Final = "getAgenciesList"
+
+SERVICE_TYPE: Final = "eDoc"  # `servicetype` of every document and status call
+MESSAGE_TYPES: Final = ("edoc", "status")  # `messagetype`: the SDK's MessageType enum
+UPLOAD_TYPE: Final = "application/octet-stream"  # what SDKVXP 2.0.1 ends up sending to sendEdoc
