@@ -29,6 +29,7 @@ from gateway.api.vdxp import VdxpFacade, sdk_answers
 from gateway.backoff import BackoffPolicy
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
+from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
 from gateway.delivery import Dispatcher, GatewayHost, load_adapters
@@ -52,6 +53,7 @@ from gateway.trust.tls import ClientCertificates, server_context
 log = get_logger(__name__)
 
 SWEEP_INTERVAL_S = 30.0
+QUEUE_GAUGES_INTERVAL_S = 15.0
 # With several nodes, a young unpublished record may be another node's request in flight.
 SWEEP_GRACE_S = 60.0
 BODY_SLACK = 64 * 1024  # aiohttp's own ceiling sits above ours so that ours names the limit
@@ -173,6 +175,10 @@ class Gateway:
         await self.exchange.republish_pending(older_than_s=0 if single_node else SWEEP_GRACE_S)
         await self.dispatcher.start()
         self._tasks.append(asyncio.create_task(self._sweep()))
+        agencies = [agency.id for agency in self.settings.agencies]
+        self._tasks.append(
+            asyncio.create_task(watch_queues(self.bus, agencies, QUEUE_GAUGES_INTERVAL_S))
+        )
 
     async def _sweep(self) -> None:
         while True:

@@ -53,6 +53,7 @@ def entry_hash(prev_hash: str, seq: int, event: Event, data_json: str) -> str:
 
 
 _CHAIN_LOCK = serialised("audit-chain")
+_MEMO = "audit.head"
 _HEAD = Query(sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1))
 _INSERT = insert(
     events, "seq", "at", "event", "actor", "message_id", "recipient", "data", "prev_hash", "hash"
@@ -68,11 +69,14 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
     """Chain `entries` after the current head, inside the caller's transaction."""
     if not entries:
         return
-    # Several nodes on PostgreSQL: one appender at a time, until its transaction ends, or two
-    # would chain after the same head. A no-op on SQLite, whose single writer does that already.
-    await tx.fetchone(_CHAIN_LOCK)
-    head = await tx.fetchone(_HEAD)
-    seq, prev = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+    chained = tx.memo.get(_MEMO)
+    if chained is None:
+        # Several nodes on PostgreSQL: one appender at a time, until its transaction ends, or
+        # two would chain after the same head. A no-op on SQLite, whose one writer does that.
+        await tx.fetchone(_CHAIN_LOCK)
+        head = await tx.fetchone(_HEAD)
+        chained = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+    seq, prev = chained
     rows = []
     for entry in entries:
         seq += 1
@@ -93,6 +97,7 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
         )
         prev = digest
     await tx.executemany(_INSERT, rows)
+    tx.memo[_MEMO] = (seq, prev)  # the head for the next append of this transaction
     await facts.project(tx, entries)
 
 

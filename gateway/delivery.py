@@ -20,6 +20,7 @@ from gateway.adapter_api import (
 )
 from gateway.adapter_host import CoreHost, InstanceHost, instances
 from gateway.audit import Event
+from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy
 from gateway.claim import Claim
 from gateway.clock import Clock
@@ -202,6 +203,7 @@ class Dispatcher:
         current = await self._db.read(lambda tx: store.delivery(tx, claim.delivery_id))
         if current is None or current.state not in DELIVERABLE:
             # Withdrawn (the bus failed mid-publish) or already delivered: a duplicate claim.
+            bus_metrics.HANDLED.labels("duplicate").inc()
             return
         item = OutboundItem(
             delivery_id=claim.delivery_id,
@@ -229,13 +231,17 @@ class Dispatcher:
                 attempt=item.attempt,
                 reason=exc.reason,
             )
-            if self._retry.exhausted(item.attempt):
+            exhausted = self._retry.exhausted(item.attempt)
+            bus_metrics.HANDLED.labels("dead_lettered" if exhausted else "retried").inc()
+            if exhausted:
                 await self._host.record_failure(item, exc.reason)
                 await self._listeners.announce("delivery_failed", item, exc.reason)
             raise RetryLater(exc.reason, exc.retry_after_s) from exc
         except PermanentFailure as exc:
+            bus_metrics.HANDLED.labels("dead_lettered").inc()
             log.warning("delivery_rejected", delivery_id=item.delivery_id, reason=exc.reason)
             await self._host.record_failure(item, exc.reason)
             await self._listeners.announce("delivery_failed", item, exc.reason)
             raise Reject(exc.reason) from exc
+        bus_metrics.HANDLED.labels("delivered").inc()
         await self._listeners.announce("delivered", item)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from gateway import audit
 from gateway.audit import Event
+from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, BusError
 from gateway.claim import Claim
 from gateway.clock import Clock, iso
@@ -227,11 +229,15 @@ class Exchange:
         return Receipt(earlier.id, earlier.document_id, tuple(deliveries), replayed=True)
 
     async def _publish(self, deliveries: Sequence[DeliveryRecord]) -> None:
+        started = time.perf_counter()
         try:
             await self._bus.publish([Claim.of(d).to_message() for d in deliveries])
         except BusError as exc:
+            bus_metrics.PUBLISH_FAILURES.inc()
             log.error("publish_failed", error=str(exc))
             raise Unavailable("the message bus is not answering; nothing was accepted") from exc
+        bus_metrics.CONFIRM_SECONDS.observe(time.perf_counter() - started)
+        bus_metrics.PUBLISHED.inc(len(deliveries))
 
     async def _confirm(self, record: MessageRecord, deliveries: Sequence[DeliveryRecord]) -> None:
         async def unit(tx: Tx) -> None:

@@ -8,9 +8,6 @@ PREFIX = "edocgw_"
 
 ACCEPTED = Counter(PREFIX + "messages_accepted_total", "Messages accepted (202)", ["kind"])
 REFUSED = Counter(PREFIX + "refusals_total", "Requests refused, by error code", ["code"])
-DELIVERIES = Counter(
-    PREFIX + "deliveries_total", "Deliveries handed to adapters, by outcome", ["adapter", "outcome"]
-)
 REQUEST_SECONDS = Histogram(
     PREFIX + "http_request_seconds",
     "HTTP request latency",

@@ -16,21 +16,15 @@ from typing import Any
 
 from gateway.edxml import (
     Attachment,
-    Business,
-    Code,
     Document,
-    DocumentType,
-    ManifestReference,
     Organization,
-    OtherInfo,
-    PromulgationInfo,
     ResponseFor,
     SignerInfo,
     StaffInfo,
     StatusMessage,
-    TraceHeader,
     to_xml,
 )
+from gateway.edxml.compose import compose_document
 
 SENDER = "000.00.00.H26"
 RECIPIENT = "000.00.13.H26"
@@ -79,33 +73,22 @@ def document(
     **overrides: Any,
 ) -> Document:
     """A document from `sender` to `recipients`; `overrides` replace any Document field."""
-    today = date.today()
     number, notation = fresh_number().split("/")
     files = [attachment()] if attachments is None else list(attachments)
     if attachment_size > 0:
         files.append(filler_attachment(attachment_size))
-    doc = Document(
-        sender=organization(sender),
-        recipients=tuple(organization(r) for r in recipients),
-        document_id=document_id or f"{sender},{today:%Y/%m/%d},{number}/{notation}",
-        code=Code(number[-11:], notation),
-        promulgation=PromulgationInfo("Hà Nội", today),
-        document_type=DocumentType("1", "0", "Công văn"),
+    doc = compose_document(
+        organization(sender),
+        [organization(r) for r in recipients],
+        number=number[-11:],
+        notation=notation,
         subject=subject,
-        content=subject,
         signer=SignerInfo("KT. CHỦ TỊCH", "Phó Chủ tịch", "Nguyễn Văn A"),
-        due_date=None,
-        other_info=OtherInfo(priority=priority, promulgation_amount=1, page_amount=1),
-        response_for=None,
-        steering_type=None,
-        to_places=(),
-        traces=(TraceHeader(sender, datetime.now().replace(microsecond=0)),),
-        business=Business(business_type, reason="Văn bản điện tử", paper=paper),
-        manifest=tuple(
-            ManifestReference(a.content_id, a.content_type, a.description, a.attachment_name)
-            for a in files
-        ),
-        attachments=tuple(files),
+        priority=priority,
+        business_type=business_type,
+        paper_copy=paper,
+        attachments=files,
+        document_id=document_id,
     )
     return dataclasses.replace(doc, **overrides) if overrides else doc
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.stats.counting import DayCount, Fact, fact_of, merge, settle
-from gateway.store.db import Query, Row, Tx, insert
+from gateway.stats.counting import ELECTRONIC, DayCount, Fact, fact_of, settle
+from gateway.store.db import PerDialect, Query, Row, Tx, insert
 from gateway.store.schema import events, exchanges
 
 if TYPE_CHECKING:
@@ -23,19 +24,6 @@ _GET = Query(
         exchanges.c.sender == sa.bindparam("sender"),
         exchanges.c.document_id == sa.bindparam("document_id"),
         exchanges.c.recipient == sa.bindparam("recipient"),
-    )
-)
-_REPLACE = Query(
-    sa.update(exchanges)
-    .where(
-        exchanges.c.sender == sa.bindparam("sender"),
-        exchanges.c.document_id == sa.bindparam("document_id"),
-        exchanges.c.recipient == sa.bindparam("recipient"),
-    )
-    .values(
-        channel=sa.bindparam("channel"),
-        day=sa.bindparam("day"),
-        paper_copy=sa.bindparam("paper_copy"),
     )
 )
 _ALL = Query(sa.select(exchanges))
@@ -77,18 +65,29 @@ def _params(fact: Fact) -> dict[str, object]:
     return {name: getattr(fact, name) for name in _COLUMNS}
 
 
+def _merge_upsert(dialect_insert: Any) -> Any:
+    """`merge` as one statement: insert the fact, or let an electronic one replace another."""
+    statement = dialect_insert(exchanges).values({c: sa.bindparam(c) for c in _COLUMNS})
+    return statement.on_conflict_do_update(
+        index_elements=["sender", "document_id", "recipient"],
+        set_={c: statement.excluded[c] for c in ("channel", "day", "paper_copy")},
+        where=sa.and_(
+            statement.excluded.channel == ELECTRONIC, exchanges.c.channel != ELECTRONIC
+        ),
+    )
+
+
+_MERGE = PerDialect(
+    {"sqlite": _merge_upsert(sqlite.insert), "postgresql": _merge_upsert(postgresql.insert)}
+)
+
+
 async def project(tx: Tx, entries: Sequence[Event]) -> None:
     """Update the counters for the entries being appended, in the same transaction."""
     for entry in entries:
         fact = fact_of(entry.event, entry.actor, entry.recipient, entry.data)
-        if fact is None:
-            continue
-        row = await tx.fetchone(_GET, _params(fact))
-        existing = None if row is None else _fact_from_row(row)
-        chosen = merge(existing, fact)
-        if chosen is None:
-            continue
-        await tx.execute(_INSERT if existing is None else _REPLACE, _params(chosen))
+        if fact is not None:
+            await tx.execute(_MERGE, _params(fact))
 
 
 async def channels_of(

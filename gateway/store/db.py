@@ -58,6 +58,21 @@ class Query:
             raise KeyError(f"parameter {exc} missing for: {sql}") from None
 
 
+class PerDialect(Query):
+    """A statement written apart for each dialect (upserts: SQLAlchemy's are per dialect)."""
+
+    __slots__ = ("_statements",)
+
+    def __init__(self, statements: Mapping[str, ClauseElement]) -> None:
+        super().__init__(next(iter(statements.values())))
+        self._statements = dict(statements)
+
+    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        if dialect.name not in self._compiled:
+            self.statement = self._statements[dialect.name]
+        return super().compiled(dialect)
+
+
 def insert(table: sa.Table, *columns: str) -> Query:
     """INSERT of exactly these columns, each bound by its own name."""
     return Query(table.insert().values({name: sa.bindparam(name) for name in columns}))
@@ -65,6 +80,10 @@ def insert(table: sa.Table, *columns: str) -> Query:
 
 class Tx(Protocol):
     """A transaction (or a read session): the only way units of work touch the database."""
+
+    # What a unit may keep for the units after it in the same transaction (the audit chain's
+    # head, say); emptied when a unit is rolled back, gone with the transaction.
+    memo: dict[str, Any]
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         """Run a statement; return the number of rows it changed."""

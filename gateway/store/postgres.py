@@ -78,12 +78,13 @@ def _rowcount(status: str) -> int:
 
 
 class PostgresTx:
-    __slots__ = ("_conn", "_dialect", "_locks")
+    __slots__ = ("_conn", "_dialect", "_locks", "memo")
 
     def __init__(self, conn: asyncpg.Connection, dialect: Dialect) -> None:
         self._conn = conn
         self._dialect = dialect
         self._locks: set[int] = set()  # advisory locks this transaction holds already
+        self.memo: dict[str, Any] = {}  # a failed unit rolls the whole transaction back
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         sql, args = query.bind(self._dialect, params)

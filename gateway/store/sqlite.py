@@ -31,11 +31,12 @@ MAX_BATCH = 256
 class SqliteTx:
     """Runs statements synchronously: units on a worker loop never wait on anything else."""
 
-    __slots__ = ("_conn", "_dialect")
+    __slots__ = ("_conn", "_dialect", "memo")
 
     def __init__(self, conn: sqlite3.Connection, dialect: Dialect) -> None:
         self._conn = conn
         self._dialect = dialect
+        self.memo: dict[str, Any] = {}
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         sql, args = query.bind(self._dialect, params)
@@ -202,6 +203,7 @@ class SqliteDatabase:
                     value = await unit(tx)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO unit")
+                    tx.memo.clear()
                     outcomes.append((False, exc))
                 else:
                     outcomes.append((True, value))

@@ -41,3 +41,27 @@ async def test_every_route_declares_its_roles(net: Net) -> None:
             assert roles, f"{route.method} {route.resource.canonical} declares no roles"
     agency_routes = [r for r in net.gateway.agency_app.router.routes() if r.method != "HEAD"]
     assert all(roles_of(r.handler) == frozenset({"agency"}) for r in agency_routes)
+
+
+async def test_bus_metrics_count_publishes_and_deliveries(net: Net) -> None:
+    from tests.api.test_exchange import wait_inbox
+    from tests.factories import document_bytes
+    from tests.harness import CITY, FINANCE
+
+    def sample(text: str, name: str) -> float:
+        line = next(line for line in text.splitlines() if line.startswith(name + " "))
+        return float(line.split()[-1])
+
+    before = await (await net.ops.get("/metrics")).text()
+    raw = document_bytes(sender=FINANCE.id, recipients=(CITY.id,))
+    assert (await net[FINANCE.id].submit(raw))[0] == 202
+    await wait_inbox(net, CITY.id, 1)
+    after = await (await net.ops.get("/metrics")).text()
+
+    published = "edocgw_bus_published_total"
+    delivered = 'edocgw_bus_handled_total{outcome="delivered"}'
+    assert sample(after, published) - sample(before, published) == 1
+    assert sample(after, delivered) - (sample(before, delivered) if delivered in before else 0) == 1
+    assert "edocgw_bus_confirm_seconds_bucket" in after
+    for gauge in ("queue_ready", "queue_in_flight", "queue_dead", "queue_oldest_age_seconds"):
+        assert f'edocgw_{gauge}{{agency="{CITY.id}"}}' in after
