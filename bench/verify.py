@@ -233,6 +233,7 @@ class Child:
             f'listen = "127.0.0.1:{self.port}"',
             f'ops_listen = "127.0.0.1:{self.ops_port}"',
             'data_dir = "data"',
+            f"worker_processes = {1 if large_in == 'process' else 0}",
             *self.pki.trust_section(folder),
         ]
         if not signed:  # the baseline: nothing to verify
@@ -249,12 +250,7 @@ class Child:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def __aenter__(self) -> Child:
-        launcher = (
-            "import sys, gateway.trust.check as check; "
-            f"check.LARGE_IN_PROCESS = {self.large_in == 'process'}; "
-            "from gateway.cli import main; main(sys.argv[1:])"
-        )
-        command = [sys.executable, "-c", launcher, "--log-level", "warning", "serve"]
+        command = [sys.executable, "-m", "gateway", "--log-level", "warning", "serve"]
         log = (self.folder / "gateway.log").open("wb")
         self.process = subprocess.Popen(  # noqa: ASYNC220 - started once, before the clock
             [*command, "--config", str(self.folder / "gateway.toml")], stdout=log, stderr=log

@@ -46,9 +46,10 @@ from gateway.refusals import RefusalLog
 from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
-from gateway.trust.check import SignatureCheck, Workers
+from gateway.trust.check import SignatureCheck
 from gateway.trust.material import TrustMaterial, reload_on_sighup
 from gateway.trust.tls import ClientCertificates, server_context
+from gateway.workers import Workers
 
 log = get_logger(__name__)
 
@@ -91,7 +92,8 @@ class Gateway:
     ) -> Gateway:
         """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
-        workers = Workers()
+        workers = Workers(processes=settings.server.worker_processes)
+        workers.warm()
         data_dir = settings.server.data_dir
         db = await open_database(settings.database, data_dir)
         bus = open_bus(settings.bus, data_dir, retry_policy(settings))
@@ -112,6 +114,7 @@ class Gateway:
             limits=limits,
             max_recipients=settings.limits.max_recipients,
             signatures=SignatureCheck(trust, workers, clock),
+            workers=workers,
         )
         host = GatewayHost(db, clock, intake, directory)
         adapters = load_adapters(directory, host, adapter_factories or {}, _config_dir(config_path))

@@ -46,6 +46,8 @@ class ServerSettings:
     # pinned in agencies.client_certs (mutual TLS) instead of a bearer token
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # processes that verify large messages and read PDFs, off the gateway's GIL (0: threads)
+    worker_processes: Annotated[int, Field(ge=0, le=64)] = 1
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSettings:

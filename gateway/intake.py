@@ -39,6 +39,7 @@ from gateway.policy.secrecy import SecrecyGuard
 from gateway.refusals import RefusalLog
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
+from gateway.workers import Workers
 
 # Parsing a few kB takes tens of µs: do it in place. Beyond this, parse on a thread so that a
 # 10 MB document does not hold up the small ones.
@@ -238,12 +239,13 @@ def build_intake(
     limits: XmlLimits,
     max_recipients: int,
     signatures: Step,  # gateway.trust.check.SignatureCheck: verifies and keeps what is signed
+    workers: Workers | None = None,  # where the secrecy guard reads PDFs
 ) -> Intake:
     common = Pipeline([CheckSize(limits.max_bytes), Parse(limits)])
     documents = Pipeline(
         [
             BindSender(),
-            SecrecyGuard(on_pdf_problem=count_unread_pdf),
+            SecrecyGuard(on_pdf_problem=count_unread_pdf, workers=workers),
             signatures,
             ResolveRecipients(directory, max_recipients),
         ]

@@ -55,7 +55,7 @@ def make_settings(
 ) -> Settings:
     deliveries = deliveries or {}
     return Settings(
-        server=ServerSettings(data_dir=data_dir),
+        server=ServerSettings(data_dir=data_dir, worker_processes=0),
         bus=sections.pop("bus", BusSettings(retry_initial_s=0.05, retry_max_s=0.2)),
         adapters=sections.pop(
             "adapters", AdapterSettings(backoff_initial_s=0.05, backoff_max_s=0.2)
@@ -160,6 +160,7 @@ def config_toml(
         f'listen = "{listen}"',
         f'ops_listen = "{ops_listen}"',
         f'data_dir = "{data_dir}"',
+        "worker_processes = 0",
         "[bus]",
         f'url = "{bus_url}"',
         "retry_initial_s = 0.05",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -53,6 +53,7 @@ from .secrecy_text import find_stamp, fold_declared
 
 if TYPE_CHECKING:
     from gateway.intake import Submission
+    from gateway.workers import Workers
 
 HEADER_FIELD: Final = f"header {HEADER_NAME}"
 SECRECY_LEVEL_FIELD: Final = "OtherInfo/SecrecyLevel"
@@ -131,17 +132,20 @@ def detect_secrecy(
     declared: str | None,
     *,
     on_pdf_problem: PdfProblemHook | None = None,
+    pdf_texts: Mapping[int, PdfText] | None = None,
 ) -> SecrecyFinding | None:
     """The secrecy of `document` given the raw `Edoc-Secrecy` header `declared`: the finding
     of the highest level (the first field in the fixed order among equals), or None.
 
     A malformed header or SecrecyLevel value raises BadInput / SchemaInvalid, but only when
     nothing marks the document secret: a secret document is always reported as secret.
+    `pdf_texts` holds first pages read beforehand (by `read_first_pages`), by attachment
+    number; without it the PDFs are read here.
     """
     scan = _Scan()
     errors = scan.declarations(declared, document)
     # lazily: the PDFs at the end are read only while the answer can still change
-    for field, text in _texts(document, on_pdf_problem):
+    for field, text in _texts(document, on_pdf_problem, pdf_texts):
         if scan.complete:
             break
         stamp = find_stamp(text) if text else None
@@ -176,20 +180,27 @@ class SecrecyGuard:
     the document with it.
     """
 
-    def __init__(self, *, on_pdf_problem: PdfProblemHook | None = None) -> None:
+    def __init__(
+        self, *, on_pdf_problem: PdfProblemHook | None = None, workers: Workers | None = None
+    ) -> None:
         self._on_pdf_problem = on_pdf_problem
+        self._workers = workers
 
     async def __call__(self, sub: Submission) -> None:
         document = sub.document
-        if has_pdf_attachment(document):
-            finding = await asyncio.to_thread(
-                detect_secrecy,
-                document,
-                sub.declared_secrecy,
-                on_pdf_problem=self._on_pdf_problem,
+        hook = self._on_pdf_problem
+        if not has_pdf_attachment(document):
+            finding = detect_secrecy(document, sub.declared_secrecy)
+        elif self._workers is not None and self._workers.processes:
+            # pypdf is pure Python: in a worker process it uses another core, not the GIL
+            texts = await self._workers.in_process(read_first_pages, pdf_attachments(document))
+            finding = detect_secrecy(
+                document, sub.declared_secrecy, on_pdf_problem=hook, pdf_texts=texts
             )
         else:
-            finding = detect_secrecy(document, sub.declared_secrecy)
+            finding = await asyncio.to_thread(
+                detect_secrecy, document, sub.declared_secrecy, on_pdf_problem=hook
+            )
         if finding is not None:
             raise SecretDocument(
                 finding.detail(), level=finding.level, field=finding.field, rule=finding.rule
@@ -227,15 +238,30 @@ class _Scan:
             self.best = SecrecyFinding(level, field, rule, marking or level)
 
 
+def read_first_pages(attachments: Sequence[tuple[int, str]]) -> dict[int, PdfText]:
+    """The first pages of (number, base64 content) attachments: what a worker process reads."""
+    return {number: _first_page_text_b64(content) for number, content in attachments}
+
+
+def pdf_attachments(document: Document) -> list[tuple[int, str]]:
+    """The (number, base64 content) of the attachments the guard reads as PDFs."""
+    return [(i, a.content_b64) for i, a in enumerate(document.attachments, 1) if _sniff_pdf(a)]
+
+
 def _texts(
-    document: Document, on_pdf_problem: PdfProblemHook | None
+    document: Document,
+    on_pdf_problem: PdfProblemHook | None,
+    pdf_texts: Mapping[int, PdfText] | None,
 ) -> Iterator[tuple[str, str | None]]:
     """(field, text) in the fixed order: the text fields, then the PDFs' first pages."""
     yield from _text_fields(document)
     for i, attachment in enumerate(document.attachments, start=1):
         if _sniff_pdf(attachment):
             field = f"Attachment[{i}] (PDF, page 1)"
-            pdf = _first_page_text(attachment)
+            if pdf_texts is None:
+                pdf = _first_page_text_b64(attachment.content_b64)
+            else:
+                pdf = pdf_texts.get(i, PdfText("", "not read"))
             if pdf.problem is not None and on_pdf_problem is not None:
                 on_pdf_problem(field, pdf.problem)
             yield field, pdf.text
@@ -261,9 +287,9 @@ def _sniff_pdf(attachment: Attachment) -> bool:
     return _starts_as_pdf(attachment)
 
 
-def _first_page_text(attachment: Attachment) -> PdfText:
+def _first_page_text_b64(content_b64: str) -> PdfText:
     try:
-        data = attachment.content()
-    except ValueError:
+        data = base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError):
         return PdfText("", "not base64")
     return first_page_text(data)

@@ -131,6 +131,30 @@ COMPOUND_AFTER: Final = frozenset(
 )
 
 
+# Two-word phrases that begin with a COMPOUND_AFTER partner but are words of their own: a stamp
+# stands above or before a document's title, and titles begin with them ("TUYỆT MẬT / KẾ HOẠCH
+# ...", "MẬT - Báo cáo ..."). After a match, such a phrase does not make it a compound.
+COMPOUND_AFTER_EXCEPTIONS: Final = frozenset(
+    {
+        "kế hoạch",  # plan
+        "kế toán",  # accounting
+        "báo cáo",  # report
+        "báo chí",  # the press
+        "danh sách",  # list
+        "danh mục",  # catalogue
+        "thư mời",  # invitation
+        "thư ký",  # secretary
+        "thư viện",  # library
+        "hiệu lực",  # effect (in force)
+        "hiệu quả",  # efficiency
+        "hiệu trưởng",  # head teacher
+        "vụ việc",  # case
+        "ước tính",  # estimate
+        "đàm phán",  # negotiation
+    }
+)
+
+
 # Words after which "Tối mật" / "Tuyệt mật" name a degree, not a marking: "Danh mục bí mật nhà
 # nước độ Tối mật" is the public title of a list of state secrets; the marking with its label
 # is "Độ mật: Tối mật" (the do-mat-label rule).
@@ -242,6 +266,11 @@ EXAMPLES: Final[tuple[Example, ...]] = (
     Example("TUYỆT-MẬT", "tuyet-mat", "tuyet-mat", "hyphen"),
     Example("MẬT.", "mat", "mat-capitals", "followed by punctuation"),
     Example("12/MẬT", "mat", "mat-capitals", "after a slash"),
+    Example("TUYỆT MẬT\nKẾ HOẠCH phòng chống", "tuyet-mat", "tuyet-mat", "above a plan's title"),
+    Example("Tối mật\nKế hoạch năm 2026", "toi-mat", "toi-mat", "title starts with kế hoạch"),
+    Example("MẬT Báo cáo tình hình", "mat", "mat-capitals", "báo cáo is not mật báo"),
+    Example("TỐI MẬT - DANH SÁCH cán bộ", "toi-mat", "toi-mat", "danh sách is not mật danh"),
+    Example("Độ mật: Mật\nThư mời họp", "mat", "do-mat-label", "thư mời is not mật thư"),
     # not stamps
     Example("BẢO MẬT", None, None, "bảo mật: security"),
     Example("Bảo mật thông tin", None, None, "bảo mật in any case"),
@@ -276,4 +305,6 @@ EXAMPLES: Final[tuple[Example, ...]] = (
     ),
     Example("mức độ TUYỆT MẬT", None, None, "a degree"),
     Example("buổi tối mật ong", None, None, "tối + mật ong"),
+    Example("MẬT KẾ của địch", None, None, "mật kế: a secret plan, one word"),
+    Example("MẬT THƯ gửi", None, None, "mật thư: a secret letter, one word"),
 )

@@ -13,6 +13,7 @@ from typing import Final
 
 from .secrecy_rules import (
     COMPOUND_AFTER,
+    COMPOUND_AFTER_EXCEPTIONS,
     RANK,
     STAMP_RULES,
     Level,
@@ -32,7 +33,7 @@ _BEFORE_VOWEL: Final = "mM" + _INVISIBLE_CHARS  # what may stand before the "ậ
 _MARKERS: Final = "\u1ead\u1eac\u0302\u0323"
 
 _LETTERS: Final = r"[^\W\d_]+"
-_WORD_AFTER: Final = re.compile(rf"[ _-]({_LETTERS})")
+_WORDS_AFTER: Final = re.compile(rf"[ _-]({_LETTERS})(?:[ _-]({_LETTERS}))?")
 _BEFORE_WINDOW: Final = 24  # longer than any compound partner and its separator
 # Non-space characters taken on each side of a "mật": more than any rule spans around it
 # ("độ mật: tuyệt mật" and a compound partner) plus the character that bounds it.
@@ -182,10 +183,12 @@ def _is_stamp(text: str, start: int, end: int, rule: StampRule) -> bool:
         return False
     if end < len(text) and _is_word_char(text[end]):
         return False
-    # not a syllable of a compound word
-    after = _WORD_AFTER.match(text, end)
+    # not a syllable of a compound word (unless what follows is a word of its own)
+    after = _WORDS_AFTER.match(text, end)
     if after is not None and after[1].lower() in COMPOUND_AFTER:
-        return False
+        phrase = f"{after[1]} {after[2]}".lower() if after[2] else ""
+        if phrase not in COMPOUND_AFTER_EXCEPTIONS:
+            return False
     return not (rule.not_after and _word_before(text, start).lower() in rule.not_after)
 
 

@@ -8,13 +8,8 @@ only what the signature covers.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lxml import etree
@@ -28,15 +23,12 @@ from gateway.trust.material import TrustMaterial, open_trust_store
 from gateway.trust.pdf import check_pdf_attachments, is_pdf
 from gateway.trust.policy import DEFAULT_POLICY
 from gateway.trust.xmldsig import DS_NS, XmlSignatureVerifier, find_signature
+from gateway.workers import Workers
 
 if TYPE_CHECKING:
     from gateway.intake import Submission
 
 T = TypeVar("T")
-# Beyond this, a message is verified by the "large" worker, so that a 10 MB message never
-# queues ahead of small ones (the same threshold as the parse step's).
-LARGE_MESSAGE_BYTES = 256 * 1024
-LARGE_IN_PROCESS = True  # bench/verify.py --large-in thread compares the alternative
 
 
 @dataclass(frozen=True)
@@ -74,47 +66,6 @@ def check_message(
         if pdf:
             checked.record["pdf"] = pdf
     return checked
-
-
-class Workers:
-    """Where checks run: never on the event loop.
-
-    Small messages go to a pool of threads (a hop costs tens of µs; the tree they verify
-    stays here). Large ones go to a worker process, so that a 10 MB verification never
-    queues ahead of small ones nor holds the GIL the event loop needs: measured with
-    `bench/verify.py latency` (docs/trust.md), the p99 of 10 kB submissions sent while 10 MB
-    ones are fell from about 700 ms (large ones on a thread) to about 250 ms.
-    """
-
-    def __init__(self, small: int = 2, *, large_in_process: bool | None = None) -> None:
-        self._small = ThreadPoolExecutor(small, thread_name_prefix="verify")
-        self._large_in_process = LARGE_IN_PROCESS if large_in_process is None else large_in_process
-        self._large_thread = ThreadPoolExecutor(1, thread_name_prefix="verify-large")
-        self._large_process: ProcessPoolExecutor | None = None  # started on first use
-
-    def is_large(self, size: int) -> bool:
-        return size > LARGE_MESSAGE_BYTES
-
-    async def in_thread(self, size: int, fn: Callable[..., T], *args: Any) -> T:
-        pool = self._large_thread if self.is_large(size) else self._small
-        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
-
-    async def in_process(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._large_process is None:
-            # spawn: forking a process that runs threads and an event loop is unsafe
-            self._large_process = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-        return await asyncio.get_running_loop().run_in_executor(
-            self._large_process, functools.partial(fn, *args)
-        )
-
-    def uses_process(self, size: int) -> bool:
-        return self._large_in_process and self.is_large(size)
-
-    def close(self) -> None:
-        self._small.shutdown(wait=False, cancel_futures=True)
-        self._large_thread.shutdown(wait=False, cancel_futures=True)
-        if self._large_process is not None:
-            self._large_process.shutdown(wait=False, cancel_futures=True)
 
 
 # The worker process' verifier, rebuilt when the gateway's trust material was reloaded.

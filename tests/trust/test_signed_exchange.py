@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -143,8 +144,13 @@ async def test_a_certificate_with_two_uids_does_not_bind(signed_net: Net, ring: 
 
 
 async def test_a_large_message_is_verified_in_the_worker_process(
-    signed_net: Net, ring: KeyRing
+    net_factory: Callable[..., Awaitable[Net]], ring: KeyRing, tmp_path: Path
 ) -> None:
+    settings = ring.settings(tmp_path / "data")
+    with_process = dataclasses.replace(
+        settings, server=dataclasses.replace(settings.server, worker_processes=1)
+    )
+    signed_net = await net_factory(with_process)
     raw = document_bytes(sender=FINANCE.id, recipients=(HOME_AFFAIRS.id,), attachment_size=300_000)
     signed = ring.sign(raw, FINANCE.id)
     answer, body = await signed_net[FINANCE.id].submit(signed)
