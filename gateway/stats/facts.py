@@ -71,9 +71,7 @@ def _merge_upsert(dialect_insert: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["sender", "document_id", "recipient"],
         set_={c: statement.excluded[c] for c in ("channel", "day", "paper_copy")},
-        where=sa.and_(
-            statement.excluded.channel == ELECTRONIC, exchanges.c.channel != ELECTRONIC
-        ),
+        where=sa.and_(statement.excluded.channel == ELECTRONIC, exchanges.c.channel != ELECTRONIC),
     )
 
 
