@@ -68,6 +68,38 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
+def _delivery(
+    settings: Settings,
+    db: Database,
+    bus: Bus,
+    clock: Clock,
+    host: GatewayHost,
+    directory: Directory,
+    adapter_factories: Mapping[str, AdapterFactory],
+    config_dir: Path | None,
+) -> tuple[Dispatcher, Pacing]:
+    """From the bus to the adapters: one instance per agency, paced by its backoff."""
+    adapters = load_adapters(directory, host, adapter_factories, config_dir)
+    pacing = Pacing(
+        bus=bus,
+        db=db,
+        clock=clock,
+        policy=BackoffPolicy.of(settings.adapters),
+        instances=instances(directory),
+        prefetch=settings.bus.prefetch,
+    )
+    dispatcher = Dispatcher(
+        bus=bus,
+        db=db,
+        host=host,
+        adapters=adapters,
+        retry=retry_policy(settings),
+        pacing=pacing,
+        listeners=Listeners(adapters, clock),
+    )
+    return dispatcher, pacing
+
+
 @dataclass
 class Gateway:
     settings: Settings
@@ -116,24 +148,15 @@ class Gateway:
             signatures=SignatureCheck(trust, workers, clock),
             workers=workers,
         )
-        host = GatewayHost(db, clock, intake, directory)
-        adapters = load_adapters(directory, host, adapter_factories or {}, _config_dir(config_path))
-        pacing = Pacing(
-            bus=bus,
-            db=db,
-            clock=clock,
-            policy=BackoffPolicy.of(settings.adapters),
-            instances=instances(directory),
-            prefetch=settings.bus.prefetch,
-        )
-        dispatcher = Dispatcher(
-            bus=bus,
-            db=db,
-            host=host,
-            adapters=adapters,
-            retry=retry_policy(settings),
-            pacing=pacing,
-            listeners=Listeners(adapters, clock),
+        dispatcher, pacing = _delivery(
+            settings,
+            db,
+            bus,
+            clock,
+            GatewayHost(db, clock, intake, directory),
+            directory,
+            adapter_factories or {},
+            _config_dir(config_path),
         )
         mailbox = Mailbox(db, clock)
         agency = AgencyApi(

