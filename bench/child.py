@@ -41,6 +41,7 @@ def config_text(
     ops_listen: str,
     bus_url: str,
     database_url: str,
+    trust: list[str] | None = None,
 ) -> str:
     lines = [
         "[server]",
@@ -54,8 +55,7 @@ def config_text(
         "[database]",
         f'url = "{database_url}"',
         "",
-        "[trust]",
-        'signature = "optional"',
+        *(trust or ["[trust]", 'signature = "optional"']),
     ]
     for agency in agencies:
         lines += [
@@ -128,7 +128,13 @@ class GatewayChild:
     """`python -m gateway --log-level warning serve --config F` with its own data directory."""
 
     def __init__(
-        self, workdir: Path, agencies: list[Agency], *, bus_url: str, database_url: str
+        self,
+        workdir: Path,
+        agencies: list[Agency],
+        *,
+        bus_url: str,
+        database_url: str,
+        trust: list[str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = free_port()
@@ -142,6 +148,7 @@ class GatewayChild:
                 ops_listen=f"127.0.0.1:{self.ops_port}",
                 bus_url=bus_url,
                 database_url=database_url,
+                trust=trust,
             )
         )
         self.log = workdir / "gateway.log"

@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.load --mix xroad --concurrency 16 --duration 30 --json out.json
 
 It starts its own gateway (`python -m gateway serve`) in a child process on free ports with a
-fresh data directory, several agencies and `signature = "optional"`, or drives one already
+fresh data directory, several agencies and `signature = "optional"` (`--signed`: a development
+PKI, "required", documents signed before the clock starts), or drives one already
 running (`--gateway-url`, `--ops-url`, `--tokens`). Sending agencies submit documents to one or
 two recipients each (closed loop: `--concurrency` submitters as fast as they can; open loop:
 `--rate` arrivals per second), while every recipient lists its inbox, fetches each item and
@@ -49,9 +50,21 @@ from bench.child import (
     thread_shares,
     wait_ready,
 )
-from bench.docs import MIXES, NAMED_SIZES, Agency, SizeClass, build_classes, human, parse_size
+from bench.docs import (
+    MIXES,
+    NAMED_SIZES,
+    Agency,
+    Prepared,
+    SizeClass,
+    build_classes,
+    human,
+    parse_size,
+    presign,
+)
 from bench.docs import sequence_of as doc_sequence
 from bench.report import FULL, MB, latency_ms, render
+from gateway.trust.pki import DevPki, init_pki
+from gateway.trust.signers import Signers
 
 LARGE_BODY = 1024 * 1024  # fetch bigger bodies in chunks rather than into one bytes object
 
@@ -94,6 +107,7 @@ class Load:
         run_tag: str,
         options: Options,
         rng: random.Random,
+        prepared: list[Prepared] | None = None,
     ) -> None:
         self.session = session
         self.url = url.rstrip("/")
@@ -107,6 +121,7 @@ class Load:
         self.run_tag = run_tag
         self.o = options
         self.rng = rng
+        self.prepared = prepared  # signed documents, made in advance: the run ends with them
         self.docs: dict[int, Doc] = {}
         self.next_seq = 1
         self.issued = 0
@@ -133,17 +148,22 @@ class Load:
         """May one more document be sent? Counts it if so."""
         if self.o.count is not None and self.issued >= self.o.count:
             return False
+        if self.prepared is not None and self.issued >= len(self.prepared):
+            return False
         if self.o.duration is not None and time.perf_counter() - self.t0 >= self.o.duration:
             return False
         self.issued += 1
         return True
 
     async def submit_one(self) -> None:
-        size_class = self.rng.choices(self.classes, cum_weights=self.cum_weights)[0]
-        template = self.rng.choice(size_class.templates)
         seq = self.next_seq
         self.next_seq += 1
-        body = template.body(seq)
+        if self.prepared is not None:
+            template, body = self.prepared[seq - 1].template, self.prepared[seq - 1].body
+        else:
+            size_class = self.rng.choices(self.classes, cum_weights=self.cum_weights)[0]
+            template = self.rng.choice(size_class.templates)
+            body = template.body(seq)
         doc = Doc(len(body), len(template.recipients))
         self.docs[seq] = doc
         self.submitted += 1
@@ -418,6 +438,17 @@ def build_parser() -> argparse.ArgumentParser:
     recv.add_argument("--drain-timeout", type=float, default=120.0)
     gw = parser.add_argument_group("gateway")
     gw.add_argument("--agencies", type=int, default=6)
+    gw.add_argument(
+        "--signed",
+        action="store_true",
+        help='a development PKI, every document signed, signature = "required"',
+    )
+    gw.add_argument(
+        "--signed-count",
+        type=int,
+        default=5000,
+        help="--signed: documents signed in advance (the run stops when they are all sent)",
+    )
     gw.add_argument("--bus-url", default="local")
     gw.add_argument("--database-url", default="sqlite")
     gw.add_argument("--workdir", type=Path, help="where the temporary directory goes")
@@ -445,7 +476,8 @@ def describe(args: argparse.Namespace) -> str:
         mode = f"closed loop, concurrency {args.concurrency}"
     limits = [f"{args.duration:g} s"] if args.duration else []
     limits += [f"{args.count} documents"] if args.count else []
-    return f"{mode}, {' or '.join(limits)}"
+    signed = "; signed" if args.signed else ""
+    return f"{mode}, {' or '.join(limits)}{signed}"
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -455,6 +487,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error("--gateway-url needs --ops-url and --tokens")
     if args.gateway_pid and not args.gateway_url:
         parser.error("--gateway-pid goes with --gateway-url")
+    if args.signed and args.gateway_url:
+        parser.error("--signed needs the bench's own gateway (it makes the PKI it trusts)")
     if args.concurrency < 1 or args.fetch_concurrency < 1 or args.agencies < 2:
         parser.error("--concurrency and --fetch-concurrency at least 1, --agencies at least 2")
 
@@ -463,6 +497,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
     run_tag = secrets.token_hex(4)
     child: GatewayChild | None = None
+    pki: DevPki | None = None
     if args.gateway_url:
         config = args.config or args.tokens.parent / "gateway.toml"
         agencies = agencies_from_tokens(args.tokens, config)
@@ -471,13 +506,23 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             raise SystemExit(f"{args.tokens}: fewer than two agency tokens match {config}")
     else:
         agencies = bench_agencies(args.agencies)
+        pki = init_pki(workdir / "pki", [(a.id, a.name) for a in agencies]) if args.signed else None
         child = GatewayChild(
-            workdir, agencies, bus_url=args.bus_url, database_url=args.database_url
+            workdir,
+            agencies,
+            bus_url=args.bus_url,
+            database_url=args.database_url,
+            trust=None if pki is None else pki.trust_section(),
         )
         url, ops_url = child.url, child.ops_url
     sizes, sizes_label = size_spec(args)
     print(f"building documents ({sizes_label}) ...", file=sys.stderr, flush=True)
     classes = build_classes(agencies, sizes, run_tag, rng, args.max_recipients)
+    prepared = None
+    if pki is not None:
+        count = min(args.count or args.signed_count, args.signed_count)
+        print(f"signing {count} documents ...", file=sys.stderr, flush=True)
+        prepared = presign(classes, rng, count, Signers(pki).sign)
     options = Options(
         concurrency=args.concurrency,
         rate=args.rate,
@@ -504,7 +549,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 child.start()
                 print(f"gateway pid {child.pid} on {child.url}", file=sys.stderr, flush=True)
             await wait_ready(session, ops_url, 60.0, child)
-            load = Load(session, url, agencies, classes, run_tag, options, rng)
+            load = Load(session, url, agencies, classes, run_tag, options, rng, prepared)
             pid = child.pid if child is not None else args.gateway_pid
             print(f"running: {describe(args)}", file=sys.stderr, flush=True)
             cpu_before = cpu_seconds(pid) if pid else None

@@ -383,7 +383,12 @@ def main() -> None:
     lat.add_argument("--seconds", type=float, default=15.0)
     lat.add_argument("--large", type=int, default=6, help="distinct 10 MB documents to cycle")
     lat.add_argument("--large-rate", type=float, default=1.0, help="10 MB documents per second")
-    lat.add_argument("--large-in", choices=["process", "thread"], default="process")
+    lat.add_argument(
+        "--large-in",
+        choices=["process", "thread"],
+        default="process",
+        help="worker_processes = 1 (every check in worker processes) or 0 (threads)",
+    )
     lat.add_argument("--unsigned", action="store_true", help="baseline: no signatures at all")
     thr = sub.add_parser("throughput")
     thr.add_argument("--count", type=int, default=3000)

@@ -125,7 +125,7 @@ class Gateway:
         """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
         workers = Workers(processes=settings.server.worker_processes)
-        workers.warm()
+        workers.warm("gateway.trust.check", "gateway.policy.secrecy")
         data_dir = settings.server.data_dir
         db = await open_database(settings.database, data_dir)
         bus = open_bus(settings.bus, data_dir, retry_policy(settings))

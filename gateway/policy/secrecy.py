@@ -193,7 +193,9 @@ class SecrecyGuard:
             finding = detect_secrecy(document, sub.declared_secrecy)
         elif self._workers is not None and self._workers.processes:
             # pypdf is pure Python: in a worker process it uses another core, not the GIL
-            texts = await self._workers.in_process(read_first_pages, pdf_attachments(document))
+            pdfs = pdf_attachments(document)
+            size = sum(len(content) for _, content in pdfs)
+            texts = await self._workers.in_process(size, read_first_pages, pdfs)
             finding = detect_secrecy(
                 document, sub.declared_secrecy, on_pdf_problem=hook, pdf_texts=texts
             )

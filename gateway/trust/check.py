@@ -111,9 +111,15 @@ class SignatureCheck:
         if not _needs_worker(sub.root, sub.message, sub.caller):
             # nothing to verify (an unsigned message, no PDF to read): a hop would cost more
             checked = check_message(trust.verifier, sub.raw, sub.root, sub.message, sub.caller, at)
-        elif self._workers.uses_process(len(sub.raw)):
+        elif self._workers.processes:
             checked = await self._workers.in_process(
-                check_in_worker, trust.settings, trust.generation, sub.raw, sub.caller, at
+                len(sub.raw),
+                check_in_worker,
+                trust.settings,
+                trust.generation,
+                sub.raw,
+                sub.caller,
+                at,
             )
         else:
             checked = await self._workers.in_thread(
