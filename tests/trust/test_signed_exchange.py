@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
@@ -143,15 +144,18 @@ async def test_a_certificate_with_two_uids_does_not_bind(signed_net: Net, ring: 
     assert f"'{FINANCE.id}', '{CITY.id}'" in body["detail"]
 
 
-async def test_a_large_message_is_verified_in_the_worker_process(
-    net_factory: Callable[..., Awaitable[Net]], ring: KeyRing, tmp_path: Path
+@pytest.mark.parametrize("attachment_size", [1_000, 300_000], ids=["small-lane", "large-lane"])
+async def test_messages_are_verified_in_worker_processes(
+    net_factory: Callable[..., Awaitable[Net]], ring: KeyRing, tmp_path: Path, attachment_size: int
 ) -> None:
     settings = ring.settings(tmp_path / "data")
     with_process = dataclasses.replace(
         settings, server=dataclasses.replace(settings.server, worker_processes=1)
     )
     signed_net = await net_factory(with_process)
-    raw = document_bytes(sender=FINANCE.id, recipients=(HOME_AFFAIRS.id,), attachment_size=300_000)
+    raw = document_bytes(
+        sender=FINANCE.id, recipients=(HOME_AFFAIRS.id,), attachment_size=attachment_size
+    )
     signed = ring.sign(raw, FINANCE.id)
     answer, body = await signed_net[FINANCE.id].submit(signed)
     assert answer == 202, body
