@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ from gateway.refusals import RefusalLog
 from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
-from gateway.trust.check import SignatureCheck
+from gateway.trust.check import SignatureCheck, prime_worker
 from gateway.trust.material import TrustMaterial, reload_on_sighup
 from gateway.trust.tls import ClientCertificates, server_context
 from gateway.workers import Workers
@@ -125,7 +127,12 @@ class Gateway:
         """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
         workers = Workers(processes=settings.server.worker_processes)
-        workers.warm("gateway.trust.check", "gateway.policy.secrecy")
+        warming = asyncio.ensure_future(
+            workers.warm(
+                functools.partial(prime_worker, trust.settings, trust.generation),
+                functools.partial(importlib.import_module, "gateway.policy.secrecy"),
+            )
+        )
         data_dir = settings.server.data_dir
         db = await open_database(settings.database, data_dir)
         bus = open_bus(settings.bus, data_dir, retry_policy(settings))
@@ -193,6 +200,7 @@ class Gateway:
             trust=trust,
             workers=workers,
         )
+        await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
         return gateway
 

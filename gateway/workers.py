@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
@@ -21,9 +20,8 @@ T = TypeVar("T")
 LARGE_MESSAGE_BYTES = 256 * 1024
 
 
-def _import(modules: tuple[str, ...]) -> None:
-    for name in modules:
-        importlib.import_module(name)
+def _run_for_effect(job: Callable[[], object]) -> None:
+    job()  # what it returns need not be picklable: it stays in the worker
 
 
 class Workers:
@@ -57,13 +55,22 @@ class Workers:
             self._lane(self.is_large(size)), functools.partial(fn, *args)
         )
 
-    def warm(self, *modules: str) -> None:
-        """Start the worker processes and import `modules` in them now, rather than on the first
-        job: that takes a second, which the first documents would wait."""
-        if self.processes:
-            for large in (False, True):
-                for _ in range(self.processes):
-                    self._lane(large).submit(_import, modules)
+    async def warm(self, *jobs: Callable[[], object]) -> None:
+        """Start the worker processes and run `jobs` there (imports, a trust store to build)
+        before the gateway says it is ready, rather than on the first documents, which would
+        wait a second for them. Each job runs once per process while a lane has one process
+        (the default)."""
+        if not self.processes:
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(self._lane(large), _run_for_effect, job)
+                for large in (False, True)
+                for _ in range(self.processes)
+                for job in jobs
+            )
+        )
 
     def _lane(self, large: bool) -> ProcessPoolExecutor:
         if self.processes < 1:

@@ -72,19 +72,31 @@ def check_message(
 _worker_verifier: tuple[int, XmlSignatureVerifier] | None = None
 
 
-def check_in_worker(
-    settings: Settings, generation: int, raw: bytes, agency: Agency, at: datetime
-) -> Checked:
-    """`check_message` in a worker process: the tree cannot travel back, the model does."""
+def worker_verifier(settings: Settings, generation: int) -> XmlSignatureVerifier:
+    """The worker process' verifier for this generation of the trust material: built on the
+    process' first message (or when `Workers.warm` runs this), rebuilt after a reload."""
     global _worker_verifier
     if _worker_verifier is None or _worker_verifier[0] != generation:
         _worker_verifier = (
             generation,
             XmlSignatureVerifier(open_trust_store(settings), DEFAULT_POLICY),
         )
+    return _worker_verifier[1]
+
+
+def prime_worker(settings: Settings, generation: int) -> None:
+    """Build the worker's verifier ahead of its first message (see `Workers.warm`)."""
+    worker_verifier(settings, generation)
+
+
+def check_in_worker(
+    settings: Settings, generation: int, raw: bytes, agency: Agency, at: datetime
+) -> Checked:
+    """`check_message` in a worker process: the tree cannot travel back, the model does."""
+    verifier = worker_verifier(settings, generation)
     limits = XmlLimits(max_bytes=len(raw), max_depth=settings.limits.max_xml_depth)
     root = read_xml(raw, limits)  # the gateway read these very bytes already: no surprise
-    checked = check_message(_worker_verifier[1], raw, root, message_from_tree(root), agency, at)
+    checked = check_message(verifier, raw, root, message_from_tree(root), agency, at)
     return Checked(None, checked.message, checked.record)
 
 
