@@ -152,9 +152,10 @@ def config_toml(
     database_url: str = "sqlite",
     agencies: tuple[Org, ...] = AGENCIES,
     deliveries: Mapping[str, Mapping[str, Any]] | None = None,
+    agency_fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """The same gateway as `make_settings`, as the TOML file `edocgw serve` reads;
-    `deliveries` gives agencies their `delivery = {...}` table."""
+    `deliveries` gives agencies their `delivery = {...}` table, `agency_fields` other keys."""
     lines = [
         "[server]",
         f'listen = "{listen}"',
@@ -184,6 +185,8 @@ def config_toml(
         if deliveries and agency.id in deliveries:
             fields = ", ".join(f"{k} = {json.dumps(v)}" for k, v in deliveries[agency.id].items())
             lines.append(f"delivery = {{ {fields} }}")
+        for key, value in (agency_fields or {}).get(agency.id, {}).items():
+            lines.append(f"{key} = {json.dumps(value)}")
     for name, role, token in (
         ("ops", "operator", OPERATOR_TOKEN),
         ("audit", "auditor", AUDITOR_TOKEN),

@@ -5,9 +5,11 @@ The integrator plays both departments of the stories with two test agencies of t
 its own and a partner. The channel says how they reach the gateway: `http` (their bearer
 tokens: send through the agency API, collect from the mailbox), `webhook` (send with the
 tokens; the gateway pushes to receivers this command runs, where the agencies' webhook
-deliveries must point) or `folder` (the agencies' drop folders, which this command reads and
-writes). Use test agencies: the stories acknowledge or take what they sent, nothing else, but
-`recipient_down_then_back` makes the partner's system unavailable for a while.
+deliveries must point), `folder` (the agencies' drop folders, which this command reads and
+writes) or `vdxp` (the national axis' SDK calls on the gateway's façade, signed with each
+agency's `vdxp_secret`; collected from the mailbox). Use test agencies: the stories
+acknowledge or take what they sent, nothing else, but `recipient_down_then_back` makes the
+partner's system unavailable for a while.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from gateway.conformance.stories import (
     unsigned,
 )
 from gateway.conformance.webhook_driver import WebhookDriver
+from gateway.vdxp.driver import FacadeDriver
 
 ROLES = ("sender", "partner")
 
@@ -107,6 +110,8 @@ async def _driver(args: argparse.Namespace, stack: AsyncExitStack) -> Driver:
             for role in ROLES
         }
         return FolderDriver(folders, timeout_s=args.timeout)
+    if args.channel == "vdxp":
+        return await _facade_driver(args, stack)
     session = await stack.enter_async_context(aiohttp.ClientSession())
     api = _api(args, session)
     if args.channel == "http":
@@ -120,6 +125,20 @@ async def _driver(args: argparse.Namespace, stack: AsyncExitStack) -> Driver:
         stack.push_async_callback(receiver.stop)
         receivers[receiver.agency] = receiver
     return WebhookDriver(api, receivers, down=args.down)
+
+
+async def _facade_driver(args: argparse.Namespace, stack: AsyncExitStack) -> Driver:
+    systems = {
+        getattr(args, role): (
+            _option(args, role, "systemid") or getattr(args, role),
+            str(_required(args, role, "vdxp_secret", "EDOCGW_{role}_VDXP_SECRET")),
+        )
+        for role in ROLES
+    }
+    driver = FacadeDriver(args.url, systems, marker=MARKER, timeout_s=args.timeout)
+    await driver.open()
+    stack.push_async_callback(driver.close)
+    return driver
 
 
 async def _run(args: argparse.Namespace) -> list[StoryResult]:
@@ -157,7 +176,7 @@ def add_subcommands(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--channel", choices=["http", "webhook", "folder"], default="http")
+    parser.add_argument("--channel", choices=["http", "webhook", "folder", "vdxp"], default="http")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="the agency API")
     parser.add_argument("--sender", help="your (test) agency's id")
     parser.add_argument("--partner", help="the other (test) agency's id")
@@ -186,6 +205,10 @@ def add_subcommands(sub: Any) -> None:
         )
         group.add_argument(f"--{role}-inbox", help="folder: its delivery.inbox")
         group.add_argument(f"--{role}-outbox", help="folder: its delivery.outbox")
+        group.add_argument(
+            f"--{role}-vdxp-secret", help=f"vdxp: default $EDOCGW_{role.upper()}_VDXP_SECRET"
+        )
+        group.add_argument(f"--{role}-systemid", help="vdxp: its vdxp_systemid (default: its id)")
     parser.set_defaults(func=_checked)
 
 

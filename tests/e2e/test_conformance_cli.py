@@ -97,3 +97,42 @@ async def test_the_stories_pass_on_each_channel_of_a_running_gateway(tmp_path: P
         assert "--partner-token" in http.stderr
     finally:
         gateway.stop()
+
+
+async def test_the_stories_pass_through_the_national_axis_facade(tmp_path: Path) -> None:
+    secrets = {FINANCE.id: "finance-sdk-secret-0123456789", HOME_AFFAIRS.id: "home-sdk-0123456789"}
+    fields = {
+        FINANCE.id: {"vdxp_secret": secrets[FINANCE.id], "vdxp_systemid": "000.00.13.H26.SDK"},
+        HOME_AFFAIRS.id: {"vdxp_secret": secrets[HOME_AFFAIRS.id]},
+    }
+    gateway = GatewayProcess(tmp_path, agency_fields=fields)
+    await gateway.start()
+    try:
+        facade = await asyncio.to_thread(
+            conformance,
+            "--channel=vdxp",
+            f"--url={gateway.url}",
+            f"--sender={FINANCE.id}",
+            f"--partner={HOME_AFFAIRS.id}",
+            "--sender-systemid=000.00.13.H26.SDK",
+            f"--sender-vdxp-secret={secrets[FINANCE.id]}",
+            EDOCGW_PARTNER_VDXP_SECRET=secrets[HOME_AFFAIRS.id],
+        )
+        passed_every_story(facade, "vdxp")
+        wrong = await asyncio.to_thread(
+            conformance,
+            "--channel=vdxp",
+            f"--url={gateway.url}",
+            f"--sender={FINANCE.id}",
+            f"--partner={HOME_AFFAIRS.id}",
+            "--sender-systemid=000.00.13.H26.SDK",
+            "--sender-vdxp-secret=not-the-secret-0123456789",
+            f"--partner-vdxp-secret={secrets[HOME_AFFAIRS.id]}",
+            "--story=correct_document",
+        )
+        # a call signed with another secret is refused: the story fails and says why
+        assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+        assert "0 of 1 stories passed on the vdxp channel" in wrong.stdout
+        assert "unauthorized: XroadVnpt-hash-header is not the HMAC-SHA256" in wrong.stdout
+    finally:
+        gateway.stop()
