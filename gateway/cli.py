@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gateway import log
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.memory import return_large_buffers
+from gateway.memory import collect_less_often, return_large_buffers
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -28,6 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     log.configure(args.log_level)
     return_large_buffers()
+    collect_less_often()
     try:
         asyncio.run(serve(settings, config_path=args.config))
     except ConfigError as exc:  # trust material read at start-up (gateway.trust)
@@ -65,6 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import prepare, run_demo
 
     return_large_buffers()
+    collect_less_often()
     log.configure(args.log_level)
     folder = args.dir.resolve()
     settings, tokens = prepare(folder, args.listen, args.ops_listen)
