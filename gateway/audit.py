@@ -54,6 +54,7 @@ def entry_hash(prev_hash: str, seq: int, event: Event, data_json: str) -> str:
 
 _CHAIN_LOCK = serialised("audit-chain")
 _MEMO = "audit.head"
+_PENDING = "audit.pending"
 _HEAD = Query(sa.select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1))
 _INSERT = insert(
     events, "seq", "at", "event", "actor", "message_id", "recipient", "data", "prev_hash", "hash"
@@ -66,9 +67,25 @@ _OF_MESSAGE = Query(
 
 
 async def append(tx: Tx, entries: Sequence[Event]) -> None:
-    """Chain `entries` after the current head, inside the caller's transaction."""
+    """Record `entries` inside the caller's transaction: the counters at once; the chain at
+    once, or with the other units' entries just before the transaction commits where the
+    database runs several write transactions at once (the chain's lock is then held for the
+    last statements only)."""
     if not entries:
         return
+    await facts.project(tx, entries)
+    if tx.before_commit(_PENDING, _chain_pending):
+        tx.memo.setdefault(_PENDING, []).extend(entries)
+        return
+    await _chain(tx, entries)
+
+
+async def _chain_pending(tx: Tx) -> None:
+    await _chain(tx, tx.memo.pop(_PENDING, []))
+
+
+async def _chain(tx: Tx, entries: Sequence[Event]) -> None:
+    """Chain `entries` after the current head."""
     chained = tx.memo.get(_MEMO)
     if chained is None:
         # Several nodes on PostgreSQL: one appender at a time, until its transaction ends, or
@@ -98,7 +115,6 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
         prev = digest
     await tx.executemany(_INSERT, rows)
     tx.memo[_MEMO] = (seq, prev)  # the head for the next append of this transaction
-    await facts.project(tx, entries)
 
 
 async def of_message(tx: Tx, message_id: str) -> list[Row]:

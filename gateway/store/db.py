@@ -5,7 +5,7 @@ straight to the driver (sqlite3, asyncpg). On this kind of machine SQLAlchemy's 
 costs five times what the statement does, and an aiosqlite hop per statement costs more still,
 so a unit of work is an async function over a `Tx` that the driver runs whole:
 SQLite runs units on its own threads and group-commits concurrent writes in one transaction;
-PostgreSQL runs them on the event loop.
+PostgreSQL runs them on the event loop, several transactions at once.
 """
 
 from __future__ import annotations
@@ -93,6 +93,11 @@ class Tx(Protocol):
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
 
     async def fetchone(self, query: Query, params: Params | None = None) -> Row | None: ...
+
+    def before_commit(self, key: str, finish: Unit[None]) -> bool:
+        """Have `finish` run once, after the transaction's last unit and just before its commit;
+        False where this transaction cannot (then do the work now). For work that must hold a
+        lock until the commit, so that it holds it for the last statements only."""
 
 
 Unit = Callable[[Tx], Coroutine[Any, Any, T]]

@@ -62,6 +62,11 @@ class SqliteTx:
             row: Row | None = self._conn.execute(sql, args).fetchone()
         return row
 
+    def before_commit(self, key: str, finish: Unit[None]) -> bool:
+        # One writer at a time holds the database already; and a unit rolled back to its
+        # savepoint would leave its share of deferred work behind.
+        return False
+
 
 @contextmanager
 def _translated() -> Iterator[None]:
