@@ -20,7 +20,7 @@ those its agency sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -73,6 +73,8 @@ class Submitted:
     document_id: str
     recipients: tuple[str, ...]
     replayed: bool  # the same bytes had been accepted before: nothing new was sent
+    # named in the message, but reached by the network it came from (see AdapterHost.submit)
+    left_to_others: tuple[str, ...] = ()
 
 
 class SubmissionRefused(Exception):
@@ -120,9 +122,23 @@ class AdapterHost(Protocol):
     def base_dir(self) -> Path:
         """The configuration file's directory: relative paths in options are relative to it."""
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted:
         """Run a department's message through the intake pipeline, every check included, in
-        the name of `sender` (whom the adapter has authenticated); SubmissionRefused if not."""
+        the name of `sender` (whom the adapter has authenticated); SubmissionRefused if not.
+
+        `beyond` is for a bridge to another network (the national axis): a message from there
+        may name recipients all over the country, and that network delivers to them itself.
+        Give the agencies reached through the bridge: the message is then taken for the other
+        recipients this gateway serves, and every recipient it does not take is left to that
+        network (`Submitted.left_to_others`), not refused; `unknown_recipient` only if it
+        names none this gateway takes. Without `beyond`, an unknown recipient is refused."""
 
     async def read_body(self, item: OutboundItem) -> bytes:
         """The message exactly as its sender sent it."""

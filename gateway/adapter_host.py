@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -32,7 +33,14 @@ def instances(directory: Directory) -> dict[str, Instance]:
 class CoreHost(Protocol):
     """The gateway's side of the adapter API, shared by every instance."""
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted: ...
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted: ...
 
     async def read_body(self, item: OutboundItem) -> bytes: ...
 
@@ -53,9 +61,16 @@ class InstanceHost:
     def base_dir(self) -> Path:
         return self._base_dir
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted:
         try:
-            submitted = await self._core.submit(raw, sender=sender, secrecy=secrecy)
+            submitted = await self._core.submit(raw, sender=sender, secrecy=secrecy, beyond=beyond)
         except SubmissionRefused:
             metrics.SUBMISSIONS.labels(self._label, "refused").inc()
             raise

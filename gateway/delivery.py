@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,23 @@ class GatewayHost:
         self._intake = intake
         self._directory = directory
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted:
         caller = self._directory.get(sender)
         if caller is None:
             raise SubmissionRefused(Forbidden(f"{sender} is not in the directory").problem())
         sub = Submission(
-            raw=raw, caller=caller, received_at=self._clock(), declared_secrecy=secrecy
+            raw=raw,
+            caller=caller,
+            received_at=self._clock(),
+            declared_secrecy=secrecy,
+            beyond=None if beyond is None else frozenset(beyond),
         )
         try:
             receipt = await self._intake.submit(sub)
@@ -69,6 +80,7 @@ class GatewayHost:
             document_id=receipt.document_id,
             recipients=tuple(d.recipient for d in receipt.deliveries),
             replayed=receipt.replayed,
+            left_to_others=sub.left_to_others,
         )
 
     async def read_body(self, item: OutboundItem) -> bytes:
@@ -145,7 +157,14 @@ def load_adapters(
 class _InertHost:
     """Lets `check_adapters` build adapters without a running gateway."""
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted:
         raise RuntimeError("not running")
 
     async def read_body(self, item: OutboundItem) -> bytes:

@@ -59,6 +59,9 @@ class Submission:
     signature: dict[str, Any] = field(default_factory=dict)
     recipients: tuple[Agency, ...] = ()
     original_id: str | None = None  # a status: the document it answers
+    # from a bridge to another network: the agencies that network reaches (AdapterHost.submit)
+    beyond: frozenset[str] | None = None
+    left_to_others: tuple[str, ...] = ()  # recipients named but left to that network
 
     def recipients_ids(self) -> list[str]:
         return [agency.id for agency in self.recipients]
@@ -127,6 +130,9 @@ class ResolveRecipients:
             raise SchemaInvalid("MessageHeader has no To: name at least one recipient")
         if len(wanted) > self._max:
             raise SchemaInvalid(f"{len(wanted)} recipients; at most {self._max} per message")
+        if sub.beyond is not None:
+            self._take_ours(sub, wanted, sub.beyond)
+            return
         unknown = [organ_id for organ_id in wanted if self._directory.get(organ_id) is None]
         if unknown:
             raise UnknownRecipient(
@@ -137,6 +143,25 @@ class ResolveRecipients:
             )
         found = [self._directory.get(organ_id) for organ_id in wanted]
         sub.recipients = tuple(agency for agency in found if agency is not None)
+
+    def _take_ours(self, sub: Submission, wanted: list[str], beyond: frozenset[str]) -> None:
+        """A message from another network: ours are the recipients served here and not
+        reached through that network; it delivers to all the others itself."""
+        ours = [
+            agency
+            for agency in map(self._directory.get, wanted)
+            if agency is not None and agency.id not in beyond
+        ]
+        if not ours:
+            raise UnknownRecipient(
+                "none of the recipients (To/OrganId: "
+                + ", ".join(wanted)
+                + ") is an agency this gateway delivers to itself",
+                unknown=wanted,
+            )
+        sub.recipients = tuple(ours)
+        taken = {agency.id for agency in ours}
+        sub.left_to_others = tuple(organ_id for organ_id in wanted if organ_id not in taken)
 
 
 class ResolveOriginal:

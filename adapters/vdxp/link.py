@@ -61,6 +61,10 @@ class AxisLink:
     def add(self, agency: str, host: AdapterHost) -> None:
         self._hosts[agency] = host
 
+    def reached(self) -> frozenset[str]:
+        """The agencies reached through this account."""
+        return frozenset(self._hosts)
+
     def host_of(self, agency: str) -> AdapterHost | None:
         """The host of the agency's own instance (what it submits is counted under its name),
         or None if the agency is not reached through this account."""
@@ -70,7 +74,12 @@ class AxisLink:
         if not self._running:
             await self.client.open()
             if self.options.poll:
-                self.poller = Poller(client=self.client, options=self.options, host_of=self.host_of)
+                self.poller = Poller(
+                    client=self.client,
+                    options=self.options,
+                    host_of=self.host_of,
+                    reached=self.reached,
+                )
                 self.poller.start()
         self._running.add(agency)
 

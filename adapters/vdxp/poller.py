@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import structlog
 
@@ -43,10 +43,12 @@ class Poller:
         client: AxisClient,
         options: AxisOptions,
         host_of: Callable[[str], AdapterHost | None],
+        reached: Callable[[], Collection[str]],
     ) -> None:
         self._client = client
         self._options = options
         self._host_of = host_of  # the host of an agency reached through the account
+        self._reached = reached  # the agencies reached through the account
         self._task: asyncio.Task[None] | None = None
         self.failures = 0  # failed polls in a row
 
@@ -109,7 +111,9 @@ class Poller:
         if host is None:
             return "fail", f"forbidden: {sender} is not reached through this axis account"
         try:
-            submitted = await host.submit(raw, sender=sender)
+            # a ministry's circular names provinces and ministries too: the axis delivers to
+            # them, the city takes what is addressed to its own agencies
+            submitted = await host.submit(raw, sender=sender, beyond=self._reached())
         except SubmissionRefused as refused:
             if refused.status >= 500:  # nothing was accepted: the next poll brings it again
                 log.warning("axis_item_deferred", doc_id=item.doc_id, code=refused.code)
@@ -122,6 +126,7 @@ class Poller:
             sender=sender,
             message_id=submitted.message_id,
             replayed=submitted.replayed,
+            left_to_others=list(submitted.left_to_others),
         )
         return "done", ""
 

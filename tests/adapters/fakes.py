@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,14 @@ class FakeHost:
     submitted: list[tuple[bytes, str]] = field(default_factory=list)
     refuse: dict[str, Any] | None = None  # the problem every submission is refused with
 
-    async def submit(self, raw: bytes, *, sender: str, secrecy: str | None = None) -> Submitted:
+    async def submit(
+        self,
+        raw: bytes,
+        *,
+        sender: str,
+        secrecy: str | None = None,
+        beyond: Collection[str] | None = None,
+    ) -> Submitted:
         self.submitted.append((raw, sender))
         if self.refuse is not None:
             raise SubmissionRefused(self.refuse)

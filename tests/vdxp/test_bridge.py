@@ -19,7 +19,7 @@ from gateway.vdxp.client import AxisClient, AxisRefused
 from tests.api.test_exchange import wait_inbox
 from tests.conftest import Net
 from tests.factories import document_bytes, status_bytes
-from tests.harness import FINANCE, GOV_OFFICE, HOME_AFFAIRS, make_settings
+from tests.harness import AUDITOR_TOKEN, FINANCE, GOV_OFFICE, HOME_AFFAIRS, bearer, make_settings
 from tests.vdxp.conftest import (
     AXIS_SECRET,
     CITY_SYSTEMID,
@@ -95,6 +95,39 @@ async def test_a_ministry_document_is_brought_in_and_acknowledged_done(
         assert await bridged[recipient].fetch(item["delivery_id"]) == (200, raw)
     assert await acks(axis, 1) == [(doc_id, "done", "")]
     assert axis.held == {}
+
+
+async def test_a_circular_to_every_province_is_taken_for_the_city_agencies_it_names(
+    bridged: Net, axis: FakeAxis
+) -> None:
+    # To: a city department, another province (not served here), and a ministry that the
+    # axis reaches itself: the city takes its own copy and sends nothing back up
+    other_province = "000.00.00.H29"
+    raw = document_bytes(sender=GOV_OFFICE.id, recipients=(FINANCE.id, other_province, MINISTRY.id))
+    doc_id = axis.hold(raw, sender=GOV_OFFICE.id)
+
+    [item] = await wait_inbox(bridged, FINANCE.id, 1)
+    assert await bridged[FINANCE.id].fetch(item["delivery_id"]) == (200, raw)
+    assert await acks(axis, 1) == [(doc_id, "done", "")]
+    response = await bridged.ops.get(
+        "/v1/audit/events", params={"limit": "100"}, headers=bearer(AUDITOR_TOKEN)
+    )
+    accepted = [e for e in (await response.json())["events"] if e["event"] == "accepted"]
+    assert [(e["actor"], e["recipient"]) for e in accepted] == [(GOV_OFFICE.id, FINANCE.id)]
+    assert axis.uploads == []  # the ministry's copy is the axis' business, not the city's
+
+
+async def test_a_circular_naming_no_city_agency_is_acknowledged_fail(
+    bridged: Net, axis: FakeAxis
+) -> None:
+    raw = document_bytes(sender=GOV_OFFICE.id, recipients=("000.00.00.H29", MINISTRY.id))
+    doc_id = axis.hold(raw, sender=GOV_OFFICE.id)
+
+    [(acked, status, reason)] = await acks(axis, 1)
+
+    assert (acked, status) == (doc_id, "fail")
+    assert reason.startswith("unknown_recipient: none of the recipients")
+    assert "000.00.00.H29" in reason
 
 
 async def test_a_ministry_status_reaches_the_city_sender(bridged: Net, axis: FakeAxis) -> None:
