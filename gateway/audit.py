@@ -67,21 +67,23 @@ _OF_MESSAGE = Query(
 
 
 async def append(tx: Tx, entries: Sequence[Event]) -> None:
-    """Record `entries` inside the caller's transaction: the counters at once; the chain at
-    once, or with the other units' entries just before the transaction commits where the
-    database runs several write transactions at once (the chain's lock is then held for the
-    last statements only)."""
+    """Record `entries` and the counters they move inside the caller's transaction: at once,
+    or with the other units' entries just before the transaction commits where the database
+    runs several write transactions at once (one statement each for all the units then, and
+    the chain's lock held for the last statements only)."""
     if not entries:
         return
-    await facts.project(tx, entries)
-    if tx.before_commit(_PENDING, _chain_pending):
+    if tx.before_commit(_PENDING, _append_pending):
         tx.memo.setdefault(_PENDING, []).extend(entries)
         return
+    await facts.project(tx, entries)
     await _chain(tx, entries)
 
 
-async def _chain_pending(tx: Tx) -> None:
-    await _chain(tx, tx.memo.pop(_PENDING, []))
+async def _append_pending(tx: Tx) -> None:
+    entries = tx.memo.pop(_PENDING, [])
+    await facts.project(tx, entries)  # before the chain's lock, which it does not need
+    await _chain(tx, entries)
 
 
 async def _chain(tx: Tx, entries: Sequence[Event]) -> None:

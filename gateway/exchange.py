@@ -31,7 +31,7 @@ from gateway.ids import new_id
 from gateway.log import get_logger
 from gateway.stats.counting import local_day
 from gateway.store import messages as store
-from gateway.store.db import Database, IntegrityError, StoreError, Tx
+from gateway.store.db import Database, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
@@ -193,15 +193,16 @@ class Exchange:
         """Record the message, or return the one already holding its dedupe key."""
 
         async def unit(tx: Tx) -> tuple[MessageRecord, bool] | None:
+            if await store.insert_message(tx, record, raw, deliveries):
+                return None
+            # Taken earlier, or by another node whose transaction the insert waited for.
             earlier = await store.by_dedupe_key(tx, record.dedupe_key)
-            if earlier is None:
-                await store.insert_message(tx, record, raw, deliveries)
+            if earlier is None:  # and withdrawn since, its bus having failed
+                raise StoreError(f"the record holding {record.dedupe_key} was just withdrawn")
             return earlier
 
         try:
             return await self._db.write(unit)
-        except IntegrityError:  # another node recorded the same key first
-            return await self._db.read(lambda tx: store.by_dedupe_key(tx, record.dedupe_key))
         except StoreError as exc:
             log.error("store_failed", error=str(exc))
             raise Unavailable("the gateway's store is not answering; send again later") from exc

@@ -52,15 +52,8 @@ class Mailbox:
         return Page(items, encode_cursor(items[-1]) if more and items else None)
 
     async def fetch(self, recipient: str, delivery_id: str) -> tuple[DeliveryRecord, bytes]:
-        async def unit(tx: Tx) -> tuple[DeliveryRecord, bytes] | None:
-            item = await store.delivery(tx, delivery_id)
-            if item is None or item.recipient != recipient or item.state != INBOX:
-                return None
-            content = await store.body(tx, item.message_id)
-            return None if content is None else (item, content)
-
-        found = await self._db.read(unit)
-        if found is None:
+        found = await self._db.read(lambda tx: store.delivery_with_body(tx, delivery_id))
+        if found is None or found[0].recipient != recipient or found[0].state != INBOX:
             raise NotFound(f"no delivery {delivery_id} waits in the inbox of {recipient}")
         return found
 
@@ -68,18 +61,15 @@ class Mailbox:
         now = self._clock()
 
         async def unit(tx: Tx) -> bool:
-            item = await store.delivery(tx, delivery_id)
-            if item is None or item.recipient != recipient:
-                return False
-            if item.state == ACKED:  # acknowledging twice is not an error
-                return True
-            if not await store.move_delivery(tx, delivery_id, INBOX, ACKED, now):
-                return False
+            message_id = await store.move_delivery_of(tx, recipient, delivery_id, INBOX, ACKED, now)
+            if message_id is None:  # acknowledging twice is not an error
+                item = await store.delivery(tx, delivery_id)
+                return item is not None and item.recipient == recipient and item.state == ACKED
             entry = Event(
                 "acked",
                 at=now,
                 actor=recipient,
-                message_id=item.message_id,
+                message_id=message_id,
                 recipient=recipient,
                 data={"delivery_id": delivery_id},
             )

@@ -83,8 +83,11 @@ _MERGE = PerDialect(
 async def project(tx: Tx, entries: Sequence[Event]) -> None:
     """Update the counters for the entries being appended, in the same transaction."""
     found = (fact_of(entry.event, entry.actor, entry.recipient, entry.data) for entry in entries)
-    # One statement for all of them: on PostgreSQL a round trip each, under the chain's lock.
-    await tx.executemany(_MERGE, [_params(fact) for fact in found if fact is not None])
+    # One statement for all of them (on PostgreSQL a round trip each), in key order, so that
+    # transactions running at once lock the rows they share in the same order. The sort is
+    # stable: facts about one exchange keep the log's order, which `merge` depends on.
+    ordered = sorted((f for f in found if f is not None), key=lambda fact: fact.key)
+    await tx.executemany(_MERGE, [_params(fact) for fact in ordered])
 
 
 async def channels_of(

@@ -84,6 +84,9 @@ class Tx(Protocol):
     # What a unit may keep for the units after it in the same transaction (the audit chain's
     # head, say); emptied when a unit is rolled back, gone with the transaction.
     memo: dict[str, Any]
+    # Which SQL this transaction speaks, for the few statements written once per dialect
+    # because one of them can do in one round trip what the other needs several for.
+    dialect: Dialect
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         """Run a statement; return the number of rows it changed."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.store.db import Query, Row, Tx, insert
+from gateway.store.db import PerDialect, Query, Row, Tx, insert
 from gateway.store.schema import bodies, deliveries, messages
 
 QUEUED, INBOX, DELIVERED, ACKED, FAILED = "queued", "inbox", "delivered", "acked", "failed"
@@ -51,10 +53,70 @@ _DELIVERY_COLUMNS = tuple(
     f.name for f in DeliveryRecord.__dataclass_fields__.values() if f.name != "seq"
 )
 
-_INSERT_MESSAGE = insert(messages, *_MESSAGE_COLUMNS, "published")
 _INSERT_BODY = insert(bodies, "message_id", "body")
 _INSERT_DELIVERY = insert(deliveries, *_DELIVERY_COLUMNS, "updated_at")
 
+
+def _message_unless_key_taken(dialect_insert: Any) -> Any:
+    values: dict[str, Any] = {name: sa.bindparam(name) for name in (*_MESSAGE_COLUMNS, "published")}
+    statement = dialect_insert(messages).values(values)
+    return statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+_INSERT_MESSAGE = PerDialect(
+    {
+        "sqlite": _message_unless_key_taken(sqlite.insert),
+        "postgresql": _message_unless_key_taken(postgresql.insert),
+    }
+)
+
+
+def _record_in_one_statement() -> Query:
+    """PostgreSQL: the message, its body and its deliveries in one round trip (the body and
+    the deliveries only if the message was inserted). The deliveries share the message's
+    fields but their ids and recipients, which come as two arrays, in order."""
+    message = postgresql.insert(messages).values(
+        {name: sa.bindparam(name) for name in (*_MESSAGE_COLUMNS, "published")}
+    )
+    inserted = (
+        message.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(messages.c.id)
+        .cte("inserted")
+    )
+    body = bodies.insert().from_select(
+        ["message_id", "body"],
+        sa.select(inserted.c.id, sa.bindparam("body", type_=bodies.c.body.type)),
+    )
+    to = (
+        sa.func.unnest(
+            sa.bindparam("delivery_ids", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("recipients", type_=postgresql.ARRAY(sa.String)),
+        )
+        .table_valued("delivery_id", "recipient", with_ordinality="n")
+        .render_derived()
+    )
+    shared = {
+        name: sa.bindparam(name, type_=deliveries.c[name].type)
+        for name in ("sender", "kind", "document_id", "priority", "size", "received_at")
+    }
+    rows = (
+        sa.select(
+            to.c.delivery_id,
+            inserted.c.id,
+            to.c.recipient,
+            *shared.values(),
+            sa.bindparam("state", type_=deliveries.c.state.type),
+            shared["received_at"],
+        )
+        .select_from(inserted)
+        .join(to, sa.true())
+        .order_by(to.c.n)
+    )
+    columns = ["delivery_id", "message_id", "recipient", *shared, "state", "updated_at"]
+    return Query(deliveries.insert().from_select(columns, rows).add_cte(body.cte("body")))
+
+
+_RECORD = _record_in_one_statement()
 _BY_DEDUPE_KEY = Query(
     sa.select(messages).where(messages.c.dedupe_key == sa.bindparam("dedupe_key"))
 )
@@ -88,6 +150,21 @@ _MOVE_DELIVERY = Query(
         deliveries.c.state == sa.bindparam("from_state"),
     )
     .values(state=sa.bindparam("to_state"), updated_at=sa.bindparam("at"))
+)
+_MOVE_DELIVERY_OF = Query(
+    sa.update(deliveries)
+    .where(
+        deliveries.c.delivery_id == sa.bindparam("delivery_id"),
+        deliveries.c.recipient == sa.bindparam("recipient"),
+        deliveries.c.state == sa.bindparam("from_state"),
+    )
+    .values(state=sa.bindparam("to_state"), updated_at=sa.bindparam("at"))
+    .returning(deliveries.c.message_id)
+)
+_DELIVERY_WITH_BODY = Query(
+    sa.select(deliveries, bodies.c.body)
+    .join(bodies, bodies.c.message_id == deliveries.c.message_id)
+    .where(deliveries.c.delivery_id == sa.bindparam("delivery_id"))
 )
 _BODY = Query(sa.select(bodies.c.body).where(bodies.c.message_id == sa.bindparam("message_id")))
 _ORIGINAL_FOR_STATUS = Query(
@@ -143,8 +220,22 @@ def message_from_row(row: Row) -> MessageRecord:
 
 async def insert_message(
     tx: Tx, record: MessageRecord, body: bytes, to: Sequence[DeliveryRecord]
-) -> None:
-    await tx.execute(_INSERT_MESSAGE, {**asdict(record), "published": False})
+) -> bool:
+    """Record a message, its body and its deliveries (all sharing the message's fields and
+    state); False, recording nothing, if its dedupe key is taken."""
+    if not to:
+        raise ValueError(f"message {record.id} has no recipient")
+    message = {**asdict(record), "published": False}
+    if tx.dialect.name == "postgresql":
+        params = message | {
+            "body": body,
+            "delivery_ids": [d.delivery_id for d in to],
+            "recipients": [d.recipient for d in to],
+            "state": to[0].state,
+        }
+        return await tx.execute(_RECORD, params) == len(to)
+    if not await tx.execute(_INSERT_MESSAGE, message):
+        return False
     await tx.execute(_INSERT_BODY, {"message_id": record.id, "body": body})
     await tx.executemany(
         _INSERT_DELIVERY,
@@ -153,6 +244,7 @@ async def insert_message(
             for d in to
         ],
     )
+    return True
 
 
 async def by_dedupe_key(tx: Tx, dedupe_key: str) -> tuple[MessageRecord, bool] | None:
@@ -195,6 +287,26 @@ async def move_delivery(
     """Change a delivery's state only if it is in `from_state`: idempotent under redelivery."""
     params = {"delivery_id": delivery_id, "from_state": from_state, "to_state": to_state, "at": at}
     return await tx.execute(_MOVE_DELIVERY, params) == 1
+
+
+async def move_delivery_of(
+    tx: Tx, recipient: str, delivery_id: str, from_state: str, to_state: str, at: float
+) -> str | None:
+    """`move_delivery` of one of `recipient`'s deliveries; its message id if it moved."""
+    params = {
+        "delivery_id": delivery_id,
+        "recipient": recipient,
+        "from_state": from_state,
+        "to_state": to_state,
+        "at": at,
+    }
+    row = await tx.fetchone(_MOVE_DELIVERY_OF, params)
+    return None if row is None else str(row["message_id"])
+
+
+async def delivery_with_body(tx: Tx, delivery_id: str) -> tuple[DeliveryRecord, bytes] | None:
+    row = await tx.fetchone(_DELIVERY_WITH_BODY, {"delivery_id": delivery_id})
+    return None if row is None else (delivery_from_row(row), bytes(row["body"]))
 
 
 async def body(tx: Tx, message_id: str) -> bytes | None:

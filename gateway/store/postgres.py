@@ -88,11 +88,11 @@ def _rowcount(status: str) -> int:
 
 
 class PostgresTx:
-    __slots__ = ("_conn", "_dialect", "_finishers", "_locks", "memo")
+    __slots__ = ("_conn", "_finishers", "_locks", "dialect", "memo")
 
     def __init__(self, conn: asyncpg.Connection, dialect: Dialect, *, batch: bool = False) -> None:
         self._conn = conn
-        self._dialect = dialect
+        self.dialect = dialect
         self._locks: set[int] = set()  # advisory locks this transaction holds already
         self.memo: dict[str, Any] = {}  # a failed unit rolls the whole transaction back
         # A write batch's work to do before its commit; None in a read, which has no commit.
@@ -110,7 +110,7 @@ class PostgresTx:
             await self._finishers.pop(key)(self)
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             status: str = await self._conn.execute(sql, *args)
         return _rowcount(status)
@@ -118,12 +118,12 @@ class PostgresTx:
     async def executemany(self, query: Query, rows: Sequence[Params]) -> None:
         if not rows:
             return
-        sql = query.bind(self._dialect, rows[0])[0]
+        sql = query.bind(self.dialect, rows[0])[0]
         with _translated():
-            await self._conn.executemany(sql, [query.bind(self._dialect, row)[1] for row in rows])
+            await self._conn.executemany(sql, [query.bind(self.dialect, row)[1] for row in rows])
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             rows = await self._conn.fetch(sql, *args)
         return cast(list[Row], rows)
@@ -132,7 +132,7 @@ class PostgresTx:
         lock = query.statement.key if isinstance(query.statement, _Serialise) else None
         if lock is not None and lock in self._locks:
             return _LOCKED  # held until the transaction ends: no need to ask again
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             row = await self._conn.fetchrow(sql, *args)
         if lock is not None:

@@ -31,33 +31,33 @@ MAX_BATCH = 256
 class SqliteTx:
     """Runs statements synchronously: units on a worker loop never wait on anything else."""
 
-    __slots__ = ("_conn", "_dialect", "memo")
+    __slots__ = ("_conn", "dialect", "memo")
 
     def __init__(self, conn: sqlite3.Connection, dialect: Dialect) -> None:
         self._conn = conn
-        self._dialect = dialect
+        self.dialect = dialect
         self.memo: dict[str, Any] = {}
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             return self._conn.execute(sql, args).rowcount
 
     async def executemany(self, query: Query, rows: Sequence[Params]) -> None:
         if not rows:
             return
-        sql = query.bind(self._dialect, rows[0])[0]
+        sql = query.bind(self.dialect, rows[0])[0]
         with _translated():
-            self._conn.executemany(sql, [query.bind(self._dialect, row)[1] for row in rows])
+            self._conn.executemany(sql, [query.bind(self.dialect, row)[1] for row in rows])
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             rows: list[Row] = self._conn.execute(sql, args).fetchall()
         return rows
 
     async def fetchone(self, query: Query, params: Params | None = None) -> Row | None:
-        sql, args = query.bind(self._dialect, params)
+        sql, args = query.bind(self.dialect, params)
         with _translated():
             row: Row | None = self._conn.execute(sql, args).fetchone()
         return row

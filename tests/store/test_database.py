@@ -12,7 +12,7 @@ from gateway.store import messages as store
 from gateway.store import open_database
 from gateway.store.db import Database, IntegrityError, StoreError, Tx
 from tests.store.conftest import Store
-from tests.store.test_messages import BODY, delivery, insert, record
+from tests.store.test_messages import BODY, delivery, insert, record, record_message
 
 
 class Refused(Exception):
@@ -48,11 +48,25 @@ async def test_concurrent_writes_commit_together_and_a_failing_unit_alone_rolls_
 async def test_a_uniqueness_violation_is_an_integrity_error(db: Database) -> None:
     message = record(200)
     await insert(db, message, "H26.01")
-    twin = record(201)
-    twin = type(twin)(**{**twin.__dict__, "dedupe_key": message.dedupe_key})
+    same_id = type(message)(**{**message.__dict__, "dedupe_key": "edoc|another|1|key"})
     with pytest.raises(IntegrityError):
-        await insert(db, twin, "H26.01")
+        await insert(db, same_id, "H26.01")
+    assert await db.read(lambda tx: store.by_dedupe_key(tx, same_id.dedupe_key)) is None
+
+
+async def test_a_taken_dedupe_key_records_nothing_and_says_so(db: Database) -> None:
+    message = record(205)
+    await insert(db, message, "H26.01")
+    twin = type(message)(**{**record(206).__dict__, "dedupe_key": message.dedupe_key})
+
+    assert await record_message(db, twin, "H26.02", "H26.03") is False
     assert await db.read(lambda tx: store.by_id(tx, twin.id)) is None
+    assert await db.read(lambda tx: store.body(tx, twin.id)) is None
+    assert await db.read(lambda tx: store.deliveries_of(tx, twin.id)) == []
+    assert await db.read(lambda tx: store.by_dedupe_key(tx, message.dedupe_key)) == (
+        message,
+        False,
+    )
 
 
 async def test_a_foreign_key_violation_is_an_integrity_error(db: Database) -> None:
@@ -70,7 +84,7 @@ async def test_a_foreign_key_violation_is_an_integrity_error(db: Database) -> No
 async def test_an_integrity_error_does_not_spoil_its_neighbours(db: Database) -> None:
     taken = record(210)
     await insert(db, taken, "H26.01")
-    clash = type(taken)(**{**record(211).__dict__, "dedupe_key": taken.dedupe_key})
+    clash = type(taken)(**{**taken.__dict__, "dedupe_key": "edoc|another|1|key"})
     fine = [record(212 + i) for i in range(5)]
     results = await asyncio.gather(
         insert(db, clash, "H26.01"),
@@ -98,12 +112,13 @@ async def test_two_nodes_insert_the_same_key_one_wins(stores: Store) -> None:
     first = record(230)
     second = type(first)(**{**record(231).__dict__, "dedupe_key": first.dedupe_key})
     results = await asyncio.gather(
-        insert(node_a, first, "H26.01"), insert(node_b, second, "H26.01"), return_exceptions=True
+        record_message(node_a, first, "H26.01"), record_message(node_b, second, "H26.01")
     )
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert len(errors) == 1 and isinstance(errors[0], IntegrityError), results
+    assert sorted(results) == [False, True]
     winner = await node_a.read(lambda tx: store.by_dedupe_key(tx, first.dedupe_key))
-    assert winner is not None and winner[0].id in (first.id, second.id)
+    assert winner is not None and winner[0] == (first if results[0] else second)
+    loser = second if results[0] else first
+    assert await node_b.read(lambda tx: store.deliveries_of(tx, loser.id)) == []
 
 
 async def test_an_unreachable_postgresql_is_a_store_error(tmp_path) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from gateway import audit
+from gateway.errors import NotFound
+from gateway.mailbox import Mailbox
 from gateway.store import messages as store
-from gateway.store.db import Database, Tx
+from gateway.store.db import Database
 from gateway.store.messages import ACKED, INBOX, QUEUED, DeliveryRecord, MessageRecord
 
 RECEIVED_AT = 1_764_265_600.123456  # sub-millisecond: a double keeps it, a float32 would not
@@ -46,14 +52,15 @@ def delivery(message: MessageRecord, recipient: str, index: int = 0) -> Delivery
     )
 
 
-async def insert(db: Database, message: MessageRecord, *recipients: str) -> list[DeliveryRecord]:
+async def record_message(db: Database, message: MessageRecord, *recipients: str) -> bool:
+    """insert_message in a transaction of its own: False if the dedupe key was taken."""
     to = [delivery(message, r, i) for i, r in enumerate(recipients)]
+    return await db.write(lambda tx: store.insert_message(tx, message, BODY, to))
 
-    async def unit(tx: Tx) -> None:
-        await store.insert_message(tx, message, BODY, to)
 
-    await db.write(unit)
-    return to
+async def insert(db: Database, message: MessageRecord, *recipients: str) -> list[DeliveryRecord]:
+    assert await record_message(db, message, *recipients), f"{message.dedupe_key} is taken"
+    return [delivery(message, r, i) for i, r in enumerate(recipients)]
 
 
 async def test_a_message_round_trips_with_its_types(db: Database) -> None:
@@ -153,3 +160,50 @@ async def test_many_recipients_in_one_unit(db: Database, count: int) -> None:
     await insert(db, message, *recipients)
     got = await db.read(lambda tx: store.deliveries_of(tx, message.id))
     assert [d.recipient for d in got] == recipients
+
+
+async def test_move_delivery_of_only_the_recipients_own(db: Database) -> None:
+    (d,) = await insert(db, record(40), "000.00.13.H26")
+    await db.write(lambda tx: store.move_delivery(tx, d.delivery_id, QUEUED, INBOX, 1.5))
+
+    def move(recipient: str) -> Any:
+        return lambda tx: store.move_delivery_of(tx, recipient, d.delivery_id, INBOX, ACKED, 2.5)
+
+    assert await db.write(move("000.00.16.H26")) is None
+    assert await db.write(move("000.00.13.H26")) == d.message_id
+    assert await db.write(move("000.00.13.H26")) is None  # no longer in the inbox
+    got = await db.read(lambda tx: store.delivery(tx, d.delivery_id))
+    assert got is not None and got.state == ACKED
+
+
+async def test_a_delivery_comes_with_its_body(db: Database) -> None:
+    (d,) = await insert(db, record(41, priority=2), "000.00.13.H26")
+    found = await db.read(lambda tx: store.delivery_with_body(tx, d.delivery_id))
+    assert found is not None
+    item, body = found
+    assert body == BODY
+    assert item == replace(d, seq=item.seq) and item.seq is not None
+    assert await db.read(lambda tx: store.delivery_with_body(tx, "nope")) is None
+
+
+async def test_the_mailbox_fetches_and_acknowledges_once(db: Database) -> None:
+    me, other = "000.00.13.H26", "000.00.16.H26"
+    (d,) = await insert(db, record(42), me)
+    mailbox = Mailbox(db, lambda: RECEIVED_AT + 100)
+    with pytest.raises(NotFound):  # not in the inbox yet
+        await mailbox.fetch(me, d.delivery_id)
+    await db.write(lambda tx: store.move_delivery(tx, d.delivery_id, QUEUED, INBOX, 1.5))
+
+    item, body = await mailbox.fetch(me, d.delivery_id)
+    assert (item.delivery_id, body) == (d.delivery_id, BODY)
+    for refused in (mailbox.fetch(other, d.delivery_id), mailbox.ack(other, d.delivery_id)):
+        with pytest.raises(NotFound):
+            await refused
+    await mailbox.ack(me, d.delivery_id)
+    await mailbox.ack(me, d.delivery_id)  # twice is not an error
+    with pytest.raises(NotFound):
+        await mailbox.fetch(me, d.delivery_id)
+    with pytest.raises(NotFound):
+        await mailbox.ack(me, "nope")
+    trail = await db.read(lambda tx: audit.of_message(tx, d.message_id))
+    assert [(row["event"], row["recipient"]) for row in trail] == [("acked", me)]
