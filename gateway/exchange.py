@@ -31,7 +31,7 @@ from gateway.ids import new_id
 from gateway.log import get_logger
 from gateway.stats.counting import local_day
 from gateway.store import messages as store
-from gateway.store.db import Database, StoreError, Tx
+from gateway.store.db import LARGE_VALUE_BYTES, Database, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ class Exchange:
             return earlier
 
         try:
-            return await self._db.write(unit)
+            return await self._db.write(unit, large=len(raw) > LARGE_VALUE_BYTES)
         except StoreError as exc:
             log.error("store_failed", error=str(exc))
             raise Unavailable("the gateway's store is not answering; send again later") from exc

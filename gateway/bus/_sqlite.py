@@ -1,8 +1,9 @@
 """SQLite storage of the embedded bus: schema, the owner lock, and the statements.
 
-The functions taking a connection run on the writer thread (inside its transaction) or on the
-reader thread; they never touch event-loop state. A write function that can fail for a
-logical reason raises before it writes anything, so the writer may keep the rest of its batch.
+The functions taking a connection run in the writer's transaction (on the event loop, see
+`_writer.py`) or on the reader thread; they never touch the bus's in-memory state. A write
+function that can fail for a logical reason raises before it writes anything, so the writer may
+keep the rest of its batch.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def _stored_messages(db: sqlite3.Connection) -> Iterator[StoredMessage]:
         yield StoredMessage(*row)
 
 
-# --- writes (writer thread, inside the batch transaction) -------------------------------------
+# --- writes (inside the writer's batch transaction) --------------------------------------------
 PublishRow = tuple[int, str, str, int, str, bytes, int, float, float]
 
 

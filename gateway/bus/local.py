@@ -3,9 +3,11 @@
 Design, in short (the numbers are what this kind of machine does):
 
 - Durability: WAL with `synchronous=FULL`; `publish` returns after the commit that holds its
-  rows. One fsync'd commit costs about 0.5 ms whether it holds one row or fifty, so every write
-  (publish, ack, retry, dead-letter, ...) goes through one writer thread that commits whatever
-  is pending in a single transaction (see `_writer.py`): concurrency turns into batch size.
+  rows. One fsync'd commit costs about as much whether it holds one row or fifty, so every
+  write (publish, ack, retry, dead-letter, ...) is queued and whatever was queued during one
+  turn of the event loop commits in one transaction at its end (see `_writer.py`): concurrency
+  turns into batch size. The writes run on the loop: the gateway's messages are claims of a
+  few hundred bytes, not documents.
 - Dispatch: a single process owns the file (an exclusive flock beside it), so which messages
   are ready, delayed or in a handler is kept in memory (`_index.py`), rebuilt from the table at
   start. Handing a message out is a heap pop; bodies of recently published messages are kept in
@@ -145,7 +147,6 @@ class LocalBus:
             raise BusUnavailable(f"{self!r} was closed while starting")
         loop = asyncio.get_running_loop()
         self._writer = GroupCommitWriter(opened.writer, loop, max_batch=self._tuning.max_batch)
-        self._writer.start()
         self._reader = _Reader(opened.reader)
         self._queues = set(opened.queues)
         self._dead_counts = opened.dead_counts

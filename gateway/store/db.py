@@ -78,6 +78,10 @@ def insert(table: sa.Table, *columns: str) -> Query:
     return Query(table.insert().values({name: sa.bindparam(name) for name in columns}))
 
 
+# A unit writing a value larger than this says so (`Database.write(..., large=True)`).
+LARGE_VALUE_BYTES = 256 * 1024
+
+
 class Tx(Protocol):
     """A transaction (or a read session): the only way units of work touch the database."""
 
@@ -109,11 +113,12 @@ Unit = Callable[[Tx], Coroutine[Any, Any, T]]
 class Database(Protocol):
     dialect: Dialect
 
-    async def write(self, unit: Unit[T]) -> T:
+    async def write(self, unit: Unit[T], *, large: bool = False) -> T:
         """Run `unit` in a transaction, committed durably before this returns.
 
         Concurrent writes may share one transaction; a unit that raises is rolled back alone
-        and its exception is raised here.
+        and its exception is raised here. `large`: the unit writes a large value (a body of
+        megabytes), which the embedded store then writes off the event loop.
         """
 
     async def read(self, unit: Unit[T]) -> T:

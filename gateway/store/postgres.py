@@ -186,7 +186,8 @@ class PostgresDatabase:
         return cls(pool, tuning)
 
     # --- writes -------------------------------------------------------------------------------
-    async def write(self, unit: Unit[T]) -> T:
+    async def write(self, unit: Unit[T], *, large: bool = False) -> T:
+        # asyncpg sends a large value from the loop in chunks as the socket takes them.
         if self._closed:
             raise RuntimeError("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()

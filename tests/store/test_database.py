@@ -4,6 +4,7 @@ rollback of one unit alone, and how driver errors surface."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -125,3 +126,35 @@ async def test_an_unreachable_postgresql_is_a_store_error(tmp_path) -> None:
     settings = DatabaseSettings(url="postgresql://postgres@127.0.0.1:1/none")
     with pytest.raises(StoreError, match=r"127\.0\.0\.1:1/none"):
         await open_database(settings, tmp_path)
+
+
+async def test_large_writes_commit_with_the_small_ones_and_fail_alone(stores: Store) -> None:
+    db = await stores.open()
+
+    async def write_one(number: int) -> str:
+        message = record(300 + number)
+        large = number % 4 == 0
+
+        async def unit(tx: Tx) -> str:
+            await store.insert_message(tx, message, BODY, [delivery(message, "H26.01")])
+            if number == 8:
+                raise Refused("a large one")
+            return message.id
+
+        return await db.write(unit, large=large)
+
+    results = await asyncio.gather(*(write_one(n) for n in range(12)), return_exceptions=True)
+
+    assert [str(r) for r in results if isinstance(r, Refused)] == ["a large one"]
+    kept = [r for r in results if isinstance(r, str)]
+    assert kept == [f"m{300 + n:04}" for n in range(12) if n != 8]
+    for n in range(12):
+        found = await db.read(lambda tx, n=n: store.by_id(tx, f"m{300 + n:04}"))
+        assert (found is None) == (n == 8)
+    if stores.kind == "sqlite":  # large values are copied off the event loop, the rest on it
+        alone = await db.write(lambda tx: asyncio.sleep(0, threading.current_thread().name))
+        assert alone == threading.current_thread().name
+        big = await db.write(
+            lambda tx: asyncio.sleep(0, threading.current_thread().name), large=True
+        )
+        assert big == "sqlite-writer"
