@@ -11,10 +11,23 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
+from prometheus_client import Counter
+
+from gateway.errors import Unavailable
+from gateway.log import get_logger
+from gateway.metrics import PREFIX
+
 T = TypeVar("T")
+log = get_logger(__name__)
+WORKERS_LOST = Counter(
+    PREFIX + "worker_pools_lost_total",
+    "Worker process pools replaced after a worker died (killed, out of memory, a crash)",
+    ["lane"],
+)
 # Beyond this, a message is verified by the "large" worker, so that a 10 MB message never
 # queues ahead of small ones (the same threshold as the parse step's).
 LARGE_MESSAGE_BYTES = 256 * 1024
@@ -50,10 +63,23 @@ class Workers:
         return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
     async def in_process(self, size: int, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in the lane of a job of `size` bytes (needs `processes` > 0)."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._lane(self.is_large(size)), functools.partial(fn, *args)
-        )
+        """`fn(*args)` in the lane of a job of `size` bytes (needs `processes` > 0).
+
+        A worker that dies breaks its pool and fails every job in it: those raise Unavailable
+        (503, send again) and the lane gets a new pool. No job is run again here, since the one
+        that killed the worker would likely kill the next."""
+        large = self.is_large(size)
+        pool = self._lane(large)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, functools.partial(fn, *args)
+            )
+        except BrokenProcessPool:
+            self._replace(large, pool)
+            raise Unavailable(
+                "a worker process checking messages stopped (killed or out of memory) while it"
+                " had this one; nothing was accepted: send it again"
+            ) from None
 
     async def warm(self, *jobs: Callable[[], object]) -> None:
         """Start the worker processes and run `jobs` there (imports, a trust store to build)
@@ -81,6 +107,15 @@ class Workers:
             pool = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
             self._lanes[large] = pool
         return pool
+
+    def _replace(self, large: bool, broken: ProcessPoolExecutor) -> None:
+        if self._lanes.get(large) is not broken:  # another job of that pool got here first
+            return
+        lane = "large" if large else "small"
+        log.error("worker_pool_lost", lane=lane)
+        WORKERS_LOST.labels(lane).inc()
+        del self._lanes[large]  # the next job starts a new pool
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         self._small.shutdown(wait=False, cancel_futures=True)
