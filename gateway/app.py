@@ -230,7 +230,7 @@ class Gateway:
         await self.dispatcher.close()
         await self.bus.close()
         await self.db.close()
-        self.workers.close()
+        await self.workers.close()
 
 
 def _app(

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
+from gateway._worker_process import frame
 from gateway.errors import Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
@@ -24,17 +29,187 @@ from gateway.metrics import PREFIX
 T = TypeVar("T")
 log = get_logger(__name__)
 WORKERS_LOST = Counter(
-    PREFIX + "worker_pools_lost_total",
-    "Worker process pools replaced after a worker died (killed, out of memory, a crash)",
+    PREFIX + "worker_processes_lost_total",
+    "Worker processes that died (killed, out of memory, a crash) and were replaced",
     ["lane"],
 )
 # Beyond this, a message is verified by the "large" worker, so that a 10 MB message never
 # queues ahead of small ones (the same threshold as the parse step's).
 LARGE_MESSAGE_BYTES = 256 * 1024
+_HEADER = struct.Struct(">I")
 
 
 def _run_for_effect(job: Callable[[], object]) -> None:
     job()  # what it returns need not be picklable: it stays in the worker
+
+
+def _spawn(jobs_fd: int, answers_fd: int) -> subprocess.Popen[bytes]:
+    # `-c` rather than `-m`: the path must be the gateway's before anything is imported
+    return subprocess.Popen(  # noqa: S603 (this interpreter, fixed code, numbers)
+        [
+            sys.executable,
+            "-c",
+            "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+            "from gateway._worker_process import main; "
+            "main(int(sys.argv[2]), int(sys.argv[3]))",
+            json.dumps(sys.path),
+            str(jobs_fd),
+            str(answers_fd),
+        ],
+        pass_fds=(jobs_fd, answers_fd),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+class WorkerLost(Unavailable):
+    """The worker process running a job died before it answered."""
+
+
+class _WorkerProcess:
+    """One worker process and its two pipes. Jobs go out as frames written from the event
+    loop and answers come back to a reader task on the loop: no thread of the gateway takes
+    part (a pool's feeder and manager threads took the GIL from the loop at every job)."""
+
+    def __init__(self, lane: str) -> None:
+        self.lane = lane
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._ids = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._jobs: asyncio.WriteTransport | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._closing = False
+        self.alive = False
+
+    @property
+    def load(self) -> int:
+        return len(self._pending)
+
+    async def start(self) -> None:
+        jobs_r, jobs_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        try:
+            self._proc = await asyncio.to_thread(_spawn, jobs_r, answers_w)
+        finally:
+            os.close(jobs_r)
+            os.close(answers_w)
+        loop = asyncio.get_running_loop()
+        answers = asyncio.StreamReader(limit=1 << 30)
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(answers), os.fdopen(answers_r, "rb", 0)
+        )
+        self._jobs, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(jobs_w, "wb", 0))
+        self._reader = asyncio.create_task(self._read_answers(answers))
+        self.alive = True
+
+    def run(self, job: Callable[[], T]) -> asyncio.Future[T]:
+        assert self._jobs is not None and self.alive
+        self._ids += 1
+        data = frame((self._ids, job))  # first: a job that cannot be sent raises here
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending[self._ids] = future
+        self._jobs.write(data)
+        return future
+
+    async def _read_answers(self, answers: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                (size,) = _HEADER.unpack(await answers.readexactly(_HEADER.size))
+                # our own child, answering what we sent it: not untrusted input
+                job_id, ok, value = pickle.loads(await answers.readexactly(size))  # noqa: S301
+                future = self._pending.pop(job_id)
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        except asyncio.IncompleteReadError:
+            self._lost()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a garbled answer: this process can no longer be trusted
+            log.error("worker_answer_unreadable", lane=self.lane, error=repr(exc))
+            self._lost()
+
+    def _lost(self) -> None:
+        self.alive = False
+        code = self._reap()
+        if self._closing:
+            return
+        log.error("worker_process_lost", lane=self.lane, exit_code=code, jobs=len(self._pending))
+        WORKERS_LOST.labels(self.lane).inc()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(
+                    WorkerLost(
+                        "a worker process checking messages stopped (killed or out of memory)"
+                        " while it had this one; nothing was accepted: send it again"
+                    )
+                )
+        self._pending.clear()
+
+    def _reap(self) -> int | None:
+        if self._proc is None:
+            return None
+        code = self._proc.poll()
+        if code is None:  # its pipe is closed but it lives on: it is of no use any more
+            self._proc.kill()
+            code = self._proc.wait()
+        return code
+
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """End the process: the end of its input stops it; kill it if it does not stop."""
+        self._closing = True
+        self.alive = False
+        if self._jobs is not None:
+            self._jobs.close()  # the pipe closes on the loop's next turn, after what is queued
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._proc is not None:
+            try:
+                await asyncio.to_thread(self._proc.wait, timeout_s)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                await asyncio.to_thread(self._proc.wait)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(WorkerLost("the gateway is stopping"))
+
+
+class _Lane:
+    """`size` worker processes for one kind of job; each job to the least busy one."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self._size = size
+        self._processes: list[_WorkerProcess] = []
+        self._starting: asyncio.Lock | None = None
+
+    async def _topped_up(self) -> list[_WorkerProcess]:
+        self._processes = [p for p in self._processes if p.alive]
+        if len(self._processes) < self._size:
+            if self._starting is None:
+                self._starting = asyncio.Lock()
+            async with self._starting:  # concurrent first jobs start the processes once
+                self._processes = [p for p in self._processes if p.alive]
+                while len(self._processes) < self._size:
+                    process = _WorkerProcess(self.name)
+                    await process.start()
+                    self._processes.append(process)
+        return self._processes
+
+    async def run(self, job: Callable[[], T]) -> T:
+        process = min(await self._topped_up(), key=lambda p: p.load)
+        return await process.run(job)
+
+    async def run_on_each(self, job: Callable[[], object]) -> None:
+        processes = await self._topped_up()
+        await asyncio.gather(*(p.run(functools.partial(_run_for_effect, job)) for p in processes))
+
+    async def close(self) -> None:
+        processes, self._processes = self._processes, []
+        await asyncio.gather(*(process.close() for process in processes))
 
 
 class Workers:
@@ -45,15 +220,20 @@ class Workers:
     `processes` each: small messages in one, large ones and PDFs in the other, so that a 10 MB
     verification never queues ahead of small ones. Measured with `bench.load --signed`
     (docs/trust.md), signed 10 kB documents: 106 docs/s end to end verified on threads (the
-    gateway GIL-bound), 143 docs/s in a process. With `processes = 0` everything runs on
-    threads of the gateway process (a hop costs tens of µs there; the tree stays here).
+    gateway GIL-bound), 143 docs/s in a process. A worker that dies costs the jobs it had
+    (`WorkerLost`, 503: send again) and is replaced on the lane's next job; no job is run again
+    here, since the one that killed a worker would likely kill the next. With `processes = 0`
+    everything runs on threads of the gateway process (a hop costs tens of µs there; the tree
+    stays here).
     """
 
     def __init__(self, processes: int = 1, threads: int = 2) -> None:
         self.processes = processes
         self._small = ThreadPoolExecutor(threads, thread_name_prefix="verify")
         self._large_thread = ThreadPoolExecutor(1, thread_name_prefix="verify-large")
-        self._lanes: dict[bool, ProcessPoolExecutor] = {}  # by "is large"; started on first use
+        self._lanes = {
+            large: _Lane("large" if large else "small", processes) for large in (False, True)
+        }
 
     def is_large(self, size: int) -> bool:
         return size > LARGE_MESSAGE_BYTES
@@ -63,62 +243,22 @@ class Workers:
         return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
     async def in_process(self, size: int, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in the lane of a job of `size` bytes (needs `processes` > 0).
-
-        A worker that dies breaks its pool and fails every job in it: those raise Unavailable
-        (503, send again) and the lane gets a new pool. No job is run again here, since the one
-        that killed the worker would likely kill the next."""
-        large = self.is_large(size)
-        pool = self._lane(large)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                pool, functools.partial(fn, *args)
-            )
-        except BrokenProcessPool:
-            self._replace(large, pool)
-            raise Unavailable(
-                "a worker process checking messages stopped (killed or out of memory) while it"
-                " had this one; nothing was accepted: send it again"
-            ) from None
-
-    async def warm(self, *jobs: Callable[[], object]) -> None:
-        """Start the worker processes and run `jobs` there (imports, a trust store to build)
-        before the gateway says it is ready, rather than on the first documents, which would
-        wait a second for them. Each job runs once per process while a lane has one process
-        (the default)."""
-        if not self.processes:
-            return
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            *(
-                loop.run_in_executor(self._lane(large), _run_for_effect, job)
-                for large in (False, True)
-                for _ in range(self.processes)
-                for job in jobs
-            )
-        )
-
-    def _lane(self, large: bool) -> ProcessPoolExecutor:
+        """`fn(*args)` in the lane of a job of `size` bytes (needs `processes` > 0)."""
         if self.processes < 1:
             raise RuntimeError("no worker processes configured ([server] worker_processes)")
-        pool = self._lanes.get(large)
-        if pool is None:
-            # spawn: forking a process that runs threads and an event loop is unsafe
-            pool = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
-            self._lanes[large] = pool
-        return pool
+        return await self._lanes[self.is_large(size)].run(functools.partial(fn, *args))
 
-    def _replace(self, large: bool, broken: ProcessPoolExecutor) -> None:
-        if self._lanes.get(large) is not broken:  # another job of that pool got here first
+    async def warm(self, *jobs: Callable[[], object]) -> None:
+        """Start the worker processes and run `jobs` in each (imports, a trust store to build)
+        before the gateway says it is ready, rather than on the first documents, which would
+        wait a second for them."""
+        if not self.processes:
             return
-        lane = "large" if large else "small"
-        log.error("worker_pool_lost", lane=lane)
-        WORKERS_LOST.labels(lane).inc()
-        del self._lanes[large]  # the next job starts a new pool
-        broken.shutdown(wait=False, cancel_futures=True)
+        await asyncio.gather(
+            *(lane.run_on_each(job) for lane in self._lanes.values() for job in jobs)
+        )
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._small.shutdown(wait=False, cancel_futures=True)
         self._large_thread.shutdown(wait=False, cancel_futures=True)
-        for pool in self._lanes.values():
-            pool.shutdown(wait=False, cancel_futures=True)
+        await asyncio.gather(*(lane.close() for lane in self._lanes.values()))
