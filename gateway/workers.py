@@ -25,6 +25,7 @@ from gateway._worker_process import frame
 from gateway.errors import Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
+from gateway.outcomes import settle
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -117,13 +118,7 @@ class _WorkerProcess:
                 (size,) = _HEADER.unpack(await answers.readexactly(_HEADER.size))
                 # our own child, answering what we sent it: not untrusted input
                 job_id, ok, value = pickle.loads(await answers.readexactly(size))  # noqa: S301
-                future = self._pending.pop(job_id)
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+                settle(self._pending.pop(job_id), ok, value)
         except asyncio.IncompleteReadError:
             self._lost()
         except asyncio.CancelledError:

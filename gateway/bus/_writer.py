@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 
 from gateway.bus.base import BusError, BusUnavailable
+from gateway.outcomes import settle
 
 log = structlog.get_logger(__name__)
 
@@ -147,12 +148,7 @@ class GroupCommitWriter:
                     hook(value)
                 except Exception as exc:
                     log.error("bus.commit_hook_failed", error=repr(exc))
-            if job.future.done():  # the caller was cancelled; the hook kept the state right
-                continue
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+            settle(job.future, ok, value)  # if the caller was cancelled, the hook kept the state
 
     def _fail(self, jobs: list[_Job[Any]]) -> None:
         reason = self._broken or "the bus writer has stopped"

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
+from gateway.outcomes import settle
 from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
 
 T = TypeVar("T")
@@ -200,12 +201,7 @@ class SqliteDatabase:
                         future.set_exception(failure)
                 continue
             for (_, _, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+                settle(future, ok, value)
 
     async def _on_writer_thread(self, units: list[Unit[Any]]) -> list[tuple[bool, Any]]:
         assert self._writer.conn is not None
