@@ -433,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--seed", type=int, default=None)
     recv = parser.add_argument_group("recipients")
     recv.add_argument("--list-limit", type=int, default=200)
-    recv.add_argument("--fetch-concurrency", type=int, default=8, help="per recipient agency")
+    recv.add_argument("--fetch-concurrency", type=int, default=16, help="per recipient agency")
     recv.add_argument("--poll-interval", type=float, default=0.05, help="sleep when idle (s)")
     recv.add_argument("--drain-timeout", type=float, default=120.0)
     gw = parser.add_argument_group("gateway")
