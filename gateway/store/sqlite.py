@@ -36,7 +36,8 @@ MAX_BATCH = 256
 
 
 class SqliteTx:
-    """Runs statements synchronously: units on a worker loop never wait on anything else."""
+    """Runs statements synchronously: a unit never waits on anything else, so a batch of them
+    runs through without letting the loop (or the writer thread's loop) do other work."""
 
     __slots__ = ("_conn", "dialect", "memo")
 
