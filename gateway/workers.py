@@ -37,6 +37,9 @@ WORKERS_LOST = Counter(
 # Beyond this, a message is verified by the "large" worker, so that a 10 MB message never
 # queues ahead of small ones (the same threshold as the parse step's).
 LARGE_MESSAGE_BYTES = 256 * 1024
+# A job still running after this is taken for stuck: verifying a 10 MB message takes about half
+# a second here, reading a PDF's first page a few milliseconds.
+JOB_TIMEOUT_S = 120.0
 _HEADER = struct.Struct(">I")
 
 
@@ -80,11 +83,19 @@ class _WorkerProcess:
         self._jobs: asyncio.WriteTransport | None = None
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
+        self._gone = False
         self.alive = False
 
     @property
     def load(self) -> int:
         return len(self._pending)
+
+    def check(self) -> bool:
+        """Whether the process can take a job. One that has exited is found here rather than
+        when the loop reads the end of its pipe, which may come after the next job was sent."""
+        if self.alive and self._proc is not None and self._proc.poll() is not None:
+            self._lost()
+        return self.alive
 
     async def start(self) -> None:
         jobs_r, jobs_w = os.pipe()
@@ -128,6 +139,9 @@ class _WorkerProcess:
             self._lost()
 
     def _lost(self) -> None:
+        if self._gone:  # found exited already (check), then the end of its pipe read
+            return
+        self._gone = True
         self.alive = False
         code = self._reap()
         if self._closing:
@@ -143,6 +157,10 @@ class _WorkerProcess:
                     )
                 )
         self._pending.clear()
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()  # its answers pipe ends, and _lost fails what it had
 
     def _reap(self) -> int | None:
         if self._proc is None:
@@ -175,14 +193,15 @@ class _WorkerProcess:
 class _Lane:
     """`size` worker processes for one kind of job; each job to the least busy one."""
 
-    def __init__(self, name: str, size: int) -> None:
+    def __init__(self, name: str, size: int, job_timeout_s: float) -> None:
         self.name = name
         self._size = size
+        self._job_timeout_s = job_timeout_s
         self._processes: list[_WorkerProcess] = []
         self._starting: asyncio.Lock | None = None
 
     async def _topped_up(self) -> list[_WorkerProcess]:
-        self._processes = [p for p in self._processes if p.alive]
+        self._processes = [p for p in self._processes if p.check()]
         if len(self._processes) < self._size:
             if self._starting is None:
                 self._starting = asyncio.Lock()
@@ -196,7 +215,15 @@ class _Lane:
 
     async def run(self, job: Callable[[], T]) -> T:
         process = min(await self._topped_up(), key=lambda p: p.load)
-        return await process.run(job)
+        answer = process.run(job)
+        try:
+            return await asyncio.wait_for(asyncio.shield(answer), self._job_timeout_s)
+        except TimeoutError:
+            # A worker stuck on one message (a pathological PDF, say) would hold up every
+            # message queued behind it: it goes, and its jobs get WorkerLost (503) with it.
+            log.error("worker_job_timeout", lane=self.name, timeout_s=self._job_timeout_s)
+            process.kill()
+            return await answer
 
     async def run_on_each(self, job: Callable[[], object]) -> None:
         processes = await self._topped_up()
@@ -217,17 +244,22 @@ class Workers:
     (docs/trust.md), signed 10 kB documents: 106 docs/s end to end verified on threads (the
     gateway GIL-bound), 143 docs/s in a process. A worker that dies costs the jobs it had
     (`WorkerLost`, 503: send again) and is replaced on the lane's next job; no job is run again
-    here, since the one that killed a worker would likely kill the next. With `processes = 0`
+    here, since the one that killed a worker would likely kill the next. A job still running
+    after `job_timeout_s` is taken for stuck: its worker is killed, with the same outcome for
+    the jobs it had. With `processes = 0`
     everything runs on threads of the gateway process (a hop costs tens of µs there; the tree
     stays here).
     """
 
-    def __init__(self, processes: int = 1, threads: int = 2) -> None:
+    def __init__(
+        self, processes: int = 1, threads: int = 2, job_timeout_s: float = JOB_TIMEOUT_S
+    ) -> None:
         self.processes = processes
         self._small = ThreadPoolExecutor(threads, thread_name_prefix="verify")
         self._large_thread = ThreadPoolExecutor(1, thread_name_prefix="verify-large")
         self._lanes = {
-            large: _Lane("large" if large else "small", processes) for large in (False, True)
+            large: _Lane("large" if large else "small", processes, job_timeout_s)
+            for large in (False, True)
         }
 
     def is_large(self, size: int) -> bool:

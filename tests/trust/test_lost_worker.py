@@ -4,10 +4,12 @@ gateway: those are refused with 503 and the next ones go to a new worker."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import operator
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,19 +24,33 @@ from tests.trust.keys import KeyRing
 from tests.waiting import eventually
 
 
+def running(pid: int) -> bool:
+    """Not yet dead: a zombie (dead, not yet reaped) or a reaped process is not running. (Its
+    command line reads empty while it dies, before it is a zombie that the gateway can see.)"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def is_empty(pids: list[int]) -> bool:
+    return not pids
+
+
 def worker_processes() -> list[int]:
     """The live worker processes this process started (the gateway runs in the test)."""
     children = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        children += (task / "children").read_text().split()
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            children += (task / "children").read_text().split()
     found = []
     for pid in map(int, children):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except FileNotFoundError:
             continue
-        if b"gateway._worker_process" in command and stat.rpartition(")")[2].split()[0] != "Z":
+        if b"gateway._worker_process" in command and running(pid):
             found.append(pid)
     return found
 
@@ -57,7 +73,7 @@ async def test_killed_workers_are_replaced_and_the_next_messages_accepted(
     assert len(workers) == 2, "the gateway verifies in worker processes, one per lane"
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
-    await eventually(lambda: asyncio.sleep(0, worker_processes()), lambda left: not left)
+    await eventually(lambda: asyncio.sleep(0, [p for p in workers if running(p)]), is_empty)
 
     status, body = await finance.submit(second)
     assert status == 202, body
@@ -81,6 +97,19 @@ async def test_a_job_whose_worker_dies_is_refused_and_the_lane_goes_on() -> None
         large = LARGE_MESSAGE_BYTES + 1
         assert await workers.in_process(large, operator.mul, 6, 7) == 42
         assert len(worker_processes()) == 2
+    finally:
+        await workers.close()
+    assert worker_processes() == []
+
+
+async def test_a_stuck_job_costs_its_worker_not_the_lane() -> None:
+    workers = Workers(processes=1, job_timeout_s=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WorkerLost):
+            await workers.in_process(10, time.sleep, 30)  # a parser that never returns
+        assert time.monotonic() - started < 10
+        assert await workers.in_process(10, operator.add, 2, 3) == 5
     finally:
         await workers.close()
     assert worker_processes() == []
