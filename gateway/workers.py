@@ -114,14 +114,23 @@ class _WorkerProcess:
         self._reader = asyncio.create_task(self._read_answers(answers))
         self.alive = True
 
-    def run(self, job: Callable[[], T]) -> asyncio.Future[T]:
+    def run(self, job: Callable[[], T], timeout_s: float) -> asyncio.Future[T]:
         assert self._jobs is not None and self.alive
         self._ids += 1
         data = frame((self._ids, job))  # first: a job that cannot be sent raises here
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._pending[self._ids] = future
         self._jobs.write(data)
+        overdue = loop.call_later(timeout_s, self._overdue, timeout_s)
+        future.add_done_callback(lambda _: overdue.cancel())
         return future
+
+    def _overdue(self, timeout_s: float) -> None:
+        # Stuck on one message (a pathological PDF, say), it would hold up every message
+        # queued behind it: it goes, and its jobs get WorkerLost (503) with it.
+        log.error("worker_job_timeout", lane=self.lane, timeout_s=timeout_s)
+        self.kill()
 
     async def _read_answers(self, answers: asyncio.StreamReader) -> None:
         try:
@@ -215,19 +224,12 @@ class _Lane:
 
     async def run(self, job: Callable[[], T]) -> T:
         process = min(await self._topped_up(), key=lambda p: p.load)
-        answer = process.run(job)
-        try:
-            return await asyncio.wait_for(asyncio.shield(answer), self._job_timeout_s)
-        except TimeoutError:
-            # A worker stuck on one message (a pathological PDF, say) would hold up every
-            # message queued behind it: it goes, and its jobs get WorkerLost (503) with it.
-            log.error("worker_job_timeout", lane=self.name, timeout_s=self._job_timeout_s)
-            process.kill()
-            return await answer
+        return await process.run(job, self._job_timeout_s)
 
     async def run_on_each(self, job: Callable[[], object]) -> None:
         processes = await self._topped_up()
-        await asyncio.gather(*(p.run(functools.partial(_run_for_effect, job)) for p in processes))
+        warming = functools.partial(_run_for_effect, job)
+        await asyncio.gather(*(p.run(warming, self._job_timeout_s) for p in processes))
 
     async def close(self) -> None:
         processes, self._processes = self._processes, []
