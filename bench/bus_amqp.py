@@ -8,7 +8,9 @@ For each concurrency it prints:
 - publish: msgs/s with N concurrent publishers, one message per publish call (as intake does),
   each returning once RabbitMQ confirmed it; p50/p99 publish latency;
 - end-to-end: the same publishers while one subscription (prefetch 64) consumes and acks;
-  msgs/s counts a message once its handler returned and it is no longer held.
+  msgs/s counts a message once its handler returned and it is no longer held;
+- for both, the CPU this process spent per message: the gateway's share of each message it
+  publishes, consumes and acknowledges (RabbitMQ's own is not counted).
 Then `urgent`: a backlog of normal messages is being consumed (prefetch 16, 2 ms per message)
 when urgent ones are published one by one; for each it counts the normal messages that started
 after it was published and before it did, and its publish-to-handler latency.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import resource
 import statistics
 import time
 import uuid
@@ -42,6 +45,7 @@ class Result:
     messages: int
     seconds: float
     latencies: list[float]
+    cpu_s: float  # of this process (the gateway's side), RabbitMQ's own left out
 
     def line(self) -> str:
         rate = self.messages / self.seconds
@@ -51,7 +55,13 @@ class Result:
         return (
             f"{self.label:<11} c={self.concurrency:<4} {rate:>9,.0f} msgs/s"
             f"   publish p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+            f"   client CPU {self.cpu_s * 1e6 / self.messages:4.0f} µs/msg"
         )
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def publish_all(
@@ -79,11 +89,11 @@ async def until_empty(bus: RabbitBus, handled: list[int], count: int) -> None:
 
 
 async def run_publish(bus: RabbitBus, count: int, concurrency: int, body: bytes) -> Result:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), own_cpu()
     latencies = await publish_all(bus, count, concurrency, body)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, own_cpu() - cpu
     await purge(bus)
-    return Result("publish", concurrency, count, seconds, latencies)
+    return Result("publish", concurrency, count, seconds, latencies, cpu)
 
 
 async def run_end_to_end(bus: RabbitBus, count: int, concurrency: int, body: bytes) -> Result:
@@ -92,13 +102,13 @@ async def run_end_to_end(bus: RabbitBus, count: int, concurrency: int, body: byt
     async def handler(_: ReceivedMessage) -> None:
         handled[0] += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), own_cpu()
     subscription = await bus.subscribe([QUEUE], handler, prefetch=64)
     latencies = await publish_all(bus, count, concurrency, body)
     await until_empty(bus, handled, count)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, own_cpu() - cpu
     await subscription.cancel()
-    return Result("end-to-end", concurrency, count, seconds, latencies)
+    return Result("end-to-end", concurrency, count, seconds, latencies, cpu)
 
 
 async def run_urgent(bus: RabbitBus, backlog: int, urgent: int, body: bytes) -> None:

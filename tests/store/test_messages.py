@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -184,6 +185,17 @@ async def test_a_delivery_comes_with_its_body(db: Database) -> None:
     assert body == BODY
     assert item == replace(d, seq=item.seq) and item.seq is not None
     assert await db.read(lambda tx: store.delivery_with_body(tx, "nope")) is None
+
+
+async def test_a_large_body_comes_back_byte_for_byte(db: Database) -> None:
+    # Beyond PostgreSQL's out-of-line threshold and the embedded store's large-write size.
+    body = os.urandom(3 * 1024 * 1024)
+    message = replace(record(43), size=len(body))
+    to = [delivery(message, "000.00.13.H26")]
+    assert await db.write(lambda tx: store.insert_message(tx, message, body, to), large=True)
+    found = await db.read(lambda tx: store.delivery_with_body(tx, to[0].delivery_id))
+    assert found is not None and found[1] == body
+    assert await db.read(lambda tx: store.body(tx, message.id)) == body
 
 
 async def test_the_mailbox_fetches_and_acknowledges_once(db: Database) -> None:

@@ -99,3 +99,17 @@ def test_edocgw_migrate_command(
     else:
         version, _ = sqlite_state(tmp_path / "data" / SQLITE_FILE)
     assert version == head_revision()
+
+
+async def test_postgresql_stores_bodies_uncompressed(postgres_database: str, tmp_path) -> None:
+    # Bodies are base64 of compressed files: compressing them again costs CPU and saves nothing.
+    await migrate_database(DatabaseSettings(url=postgres_database), tmp_path)
+    conn = await asyncpg.connect(postgres_database)
+    try:
+        storage = await conn.fetchval(
+            "SELECT attstorage FROM pg_attribute"
+            " WHERE attrelid = 'bodies'::regclass AND attname = 'body'"
+        )
+    finally:
+        await conn.close()
+    assert storage == b"e"  # EXTERNAL: out of line, never compressed
