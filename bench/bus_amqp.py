@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import resource
 import statistics
 import time
 import uuid
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 import aio_pika
 import structlog
 
+from bench.child import own_cpu
 from gateway.bus import OutgoingMessage, ReceivedMessage
 from gateway.bus._amqp_topology import DELAY_LADDER_MS
 from gateway.bus.amqp import RabbitBus, RabbitTuning
@@ -57,11 +57,6 @@ class Result:
             f"   publish p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
             f"   client CPU {self.cpu_s * 1e6 / self.messages:4.0f} µs/msg"
         )
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def publish_all(

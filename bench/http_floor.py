@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import subprocess
 import sys
 import time
 
 from aiohttp import ClientSession, TCPConnector, web
 
-from bench.child import cpu_seconds, free_port
+from bench.child import cpu_seconds, free_port, own_cpu
 
 
 async def _answer(request: web.Request) -> web.Response:
@@ -62,11 +61,6 @@ async def wait_listening(url: str, within_s: float = 10.0) -> None:
                 if time.monotonic() > deadline:
                     raise
             await asyncio.sleep(0.05)
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -25,12 +24,9 @@ from itertools import count
 
 import asyncpg
 
+from bench.child import own_cpu
+
 STATEMENT = "SELECT $1::int + 1"
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
