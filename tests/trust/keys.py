@@ -17,6 +17,12 @@ from gateway.trust.pki import Issued, crl_pem, revocation_list
 from gateway.trust.sign import sign_message
 from tests.harness import AGENCIES, Org, make_settings
 
+# Every certificate of the ring starts at one instant fixed when this module is imported, so a
+# test that checks at `EPOCH` (tests/trust/test_store.py) does not depend on how long the session
+# took to reach it (the ring is built lazily, minutes later on a loaded machine).
+EPOCH = datetime.now(UTC)
+START = EPOCH - pki.BACKDATE
+
 # The senders of the national samples that carry placeholder signatures
 SAMPLE_SENDERS = (
     Org("000.00.11.H53", "Sở (mẫu BKAV)", "sample"),
@@ -101,23 +107,28 @@ class KeyRing:
 
 def build_key_ring(folder: Path) -> KeyRing:
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    root = pki.root_ca("Test root CA")
-    issuing = pki.intermediate_ca(root, "Test issuing CA")
+    now = EPOCH
+    root = pki.root_ca("Test root CA", not_before=START)
+    issuing = pki.intermediate_ca(root, "Test issuing CA", not_before=START)
     finance = "000.00.13.H26"
     signers = {
-        a.id: pki.signing_certificate(issuing, a.id, a.name) for a in (*AGENCIES, *SAMPLE_SENDERS)
+        a.id: pki.signing_certificate(issuing, a.id, a.name, not_before=START)
+        for a in (*AGENCIES, *SAMPLE_SENDERS)
     }
-    foreign_root = pki.root_ca("Forger's root CA")
-    revoked = pki.signing_certificate(issuing, finance, "Sở Tài chính (revoked)")
+    foreign_root = pki.root_ca("Forger's root CA", not_before=START)
+    revoked = pki.signing_certificate(issuing, finance, "Sở Tài chính (revoked)", not_before=START)
     made = KeyRing(
         folder=folder,
         root=root,
         intermediate=issuing,
         signers=signers,
-        ec_signer=pki.signing_certificate(issuing, "000.00.00.H26", "UBND (EC)", kind="ec"),
+        ec_signer=pki.signing_certificate(
+            issuing, "000.00.00.H26", "UBND (EC)", kind="ec", not_before=START
+        ),
         foreign_root=foreign_root,
-        foreign=pki.signing_certificate(foreign_root, finance, "Sở Tài chính (forged)"),
+        foreign=pki.signing_certificate(
+            foreign_root, finance, "Sở Tài chính (forged)", not_before=START
+        ),
         self_signed=pki.self_signed_certificate(finance, "Sở Tài chính (self-signed)"),
         expired=pki.signing_certificate(
             issuing,
@@ -137,6 +148,8 @@ def build_key_ring(folder: Path) -> KeyRing:
     )
     made.root_pem.write_bytes(root.cert_pem())
     made.intermediate_pem.write_bytes(issuing.cert_pem())
-    made.crls[0].write_bytes(crl_pem(revocation_list(root)))
-    made.crls[1].write_bytes(crl_pem(revocation_list(issuing, [revoked.certificate])))
+    made.crls[0].write_bytes(crl_pem(revocation_list(root, this_update=START)))
+    made.crls[1].write_bytes(
+        crl_pem(revocation_list(issuing, [revoked.certificate], this_update=START))
+    )
     return made

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,9 +27,9 @@ from gateway.trust.pki import Issued, crl_pem, revocation_list
 from gateway.trust.policy import DEFAULT_POLICY, VerificationPolicy
 from gateway.trust.store import RevocationList, TrustStore
 from tests.harness import CITY, FINANCE
-from tests.trust.keys import KeyRing
+from tests.trust.keys import EPOCH, START, KeyRing
 
-NOW = datetime.now(UTC)
+NOW = EPOCH  # the ring's certificates and CRLs start just before it
 
 
 def store_of(
@@ -175,7 +175,7 @@ def test_an_expired_intermediate_is_named(ring: KeyRing) -> None:
 
 def test_a_listed_serial_is_revoked_and_the_detail_names_it(ring: KeyRing) -> None:
     cert = ring.signers[CITY.id].certificate
-    store = store_of(ring, crls=[revocation_list(ring.intermediate, [cert])])
+    store = store_of(ring, crls=[revocation_list(ring.intermediate, [cert], this_update=START)])
     with pytest.raises(CertificateRevoked) as refused:
         store.check_signer(cert, [], NOW)
     assert certs.serial_hex(cert) in refused.value.detail
@@ -183,7 +183,9 @@ def test_a_listed_serial_is_revoked_and_the_detail_names_it(ring: KeyRing) -> No
 
 
 def test_a_revoked_intermediate_revokes_its_signers(ring: KeyRing) -> None:
-    store = store_of(ring, crls=[revocation_list(ring.root, [ring.intermediate.certificate])])
+    store = store_of(
+        ring, crls=[revocation_list(ring.root, [ring.intermediate.certificate], this_update=START)]
+    )
     with pytest.raises(CertificateRevoked, match="CN=Test issuing CA"):
         store.check_signer(ring.signers[CITY.id].certificate, [], NOW)
 
