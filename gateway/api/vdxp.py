@@ -3,9 +3,10 @@ department whose software uses the axis' SDK connects by changing only its endpo
 
 Callers authenticate with the SDK's signing (`@signed_by_vdxp`), and only signed parameters
 are read. Documents and statuses go through the same intake as POST /v1/documents (every
-check), and the inbox is the same mailbox as GET /v1/inbox. Every answer is the axis' JSON,
-refusals included (`sdk_answers`). `updateStatus` carries transport acknowledgements only
-(done, processing, fail); a business status (01-16) is an edXML status sent with sendEdoc.
+check), and the inbox is the same mailbox as GET /v1/inbox. Every answer is the axis' JSON in
+ASCII, refusals included (`sdk_answers`). `updateStatus` carries transport acknowledgements
+only (done, processing, fail); a business status (01-16) is an edXML status sent with sendEdoc.
+A replayed signature is refused unless the call is idempotent (`vdxp_replays`).
 """
 
 from __future__ import annotations
@@ -13,54 +14,73 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import structlog
 from aiohttp import web
 
 from gateway import audit
-from gateway.api.auth import VDXP_SIGNED, caller_agency, scheme_of, signed_by_vdxp
-from gateway.api.formats import json_response
+from gateway.api.auth import VDXP_SIGNED, caller_agency, signed_by_vdxp
+from gateway.api.vdxp_answers import sdk_answers, sdk_response
+from gateway.api.vdxp_lists import (
+    directory_rows,
+    page_of,
+    received_item,
+    sent_item,
+    sent_rows,
+)
+from gateway.api.vdxp_replays import ReplayGuard
 from gateway.audit import Event
-from gateway.clock import Clock, iso
+from gateway.clock import Clock
 from gateway.directory import Agency, Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import (
     BadInput,
-    GatewayError,
+    Forbidden,
     NotFound,
-    PayloadTooLarge,
     SenderMismatch,
+    Unauthorized,
     UnsupportedMessage,
 )
 from gateway.exchange import Receipt
 from gateway.intake import Intake, Submission
 from gateway.log import get_logger
 from gateway.mailbox import Mailbox
-from gateway.metrics import ACCEPTED, REFUSED
+from gateway.metrics import ACCEPTED
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import INBOX, DeliveryRecord
 from gateway.vdxp import (
     AGENCIES_LIST,
+    DELETE_AGENCY,
     GET_EDOC,
     MESSAGE_TYPES,
     RECEIVED_LIST,
+    REGISTER_AGENCY,
     SEND_EDOC,
-    SERVICE_TYPE,
+    SENT_LIST,
+    SYNCHRONIZE_UNIT,
     TRANSPORT_ACKS,
     UPDATE_STATUS,
     SignedRequest,
-    fail_answer,
     hash_file_matches,
     ok_answer,
 )
 
+__all__ = ["VdxpFacade", "sdk_answers"]
 log = get_logger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_LISTED = 10_000
-DEFAULT_PAGE = 1000
+SUPPORTED = (
+    SEND_EDOC,
+    RECEIVED_LIST,
+    GET_EDOC,
+    UPDATE_STATUS,
+    AGENCIES_LIST,
+    SENT_LIST,
+    SYNCHRONIZE_UNIT,
+)
+# acknowledgements that change nothing when repeated: their replay is answered, not refused
+REPEATABLE_ACKS = ("done", "processing")
 FILE_PART = "file_doc"  # the SDK's multipart field
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 REASON_CHARS = 300
@@ -89,20 +109,6 @@ def _message_type(signed: SignedRequest) -> str | None:
     if kind is not None and kind not in MESSAGE_TYPES:
         raise BadInput(f"messagetype={kind!r}: use {' or '.join(MESSAGE_TYPES)}")
     return kind
-
-
-def _page(signed: SignedRequest) -> tuple[int, int]:
-    """(pageSize, pageIndex) of a list call; the SDK's clients mostly send neither."""
-    numbers = []
-    for name, default in (("pageSize", DEFAULT_PAGE), ("pageIndex", 1)):
-        raw = signed.get(name) or str(default)
-        if not raw.isdigit() or int(raw) < 1:
-            raise BadInput(f"{name}={raw!r}: a whole number from 1")
-        numbers.append(int(raw))
-    size, index = numbers
-    if size * index > MAX_LISTED:
-        raise BadInput(f"pageSize x pageIndex: at most {MAX_LISTED} items are listed")
-    return size, index
 
 
 def _file_part(raw: bytes, content_type: str) -> bytes | None:
@@ -143,6 +149,7 @@ class VdxpFacade:
         self._directory = directory
         self._db = db
         self._clock = clock
+        self._replays = ReplayGuard(db, clock)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -151,6 +158,10 @@ class VdxpFacade:
             web.post(f"/vdxp/{GET_EDOC}", self.get_edoc),
             web.post(f"/vdxp/{UPDATE_STATUS}", self.update_status),
             web.post(f"/vdxp/{AGENCIES_LIST}", self.agencies_list),
+            web.post(f"/vdxp/{SENT_LIST}", self.sent_list),
+            web.post(f"/vdxp/{SYNCHRONIZE_UNIT}", self.agencies_list),
+            web.post(f"/vdxp/{REGISTER_AGENCY}", self.administration),
+            web.post(f"/vdxp/{DELETE_AGENCY}", self.administration),
             web.post("/vdxp/{operation}", self.unsupported),
         ]
 
@@ -179,7 +190,7 @@ class VdxpFacade:
             ACCEPTED.labels(
                 kind="status" if isinstance(sub.message, StatusMessage) else "edoc"
             ).inc()
-        return json_response(ok_answer(DocId=receipt.message_id))
+        return sdk_response(ok_answer(DocId=receipt.message_id))
 
     async def _submit(self, sub: Submission, kind: str | None) -> Receipt:
         if kind == "edoc":
@@ -189,31 +200,59 @@ class VdxpFacade:
         return await self._intake.submit(sub)
 
     async def _upload(self, request: web.Request, signed: SignedRequest) -> bytes:
+        declared = signed.get("hash-file")
+        if not declared:
+            # the SDK signs headers only: the signed hash of the file is what binds the body
+            raise Unauthorized(
+                "sendEdoc must sign the parameter hash-file (the SHA-256 of the file, as the "
+                "SDK sends it): without it the signature does not cover the uploaded file"
+            )
         raw = await request.read()
         if request.content_type.startswith("multipart/"):
             raw = _file_part(raw, request.headers.get("Content-Type", "")) or raw
-        declared = signed.get("hash-file")
-        if declared is None:
-            return raw
         return await _off_loop(len(raw), lambda: _matching_file(declared, raw))
+
+    async def _once(self, signed: SignedRequest) -> None:
+        """Refuse a signature seen before: replayed, a read would hand the caller's documents
+        to whoever holds the headers."""
+        if not await self._replays.first_sighting(signed):
+            raise Unauthorized(
+                "this signed call was received already (a replay); sign each call afresh: "
+                "the SDK stamps its timestamp once per service object, so build one per call"
+            )
 
     @signed_by_vdxp
     async def received_list(self, request: web.Request) -> web.Response:
         signed = _signed(request)
         agency = caller_agency(request)
         kind = _message_type(signed)
-        size, index = _page(signed)
+        size, index = page_of(signed)
+        await self._once(signed)
         page = await self._mailbox.list(agency.id, kind, size * index, None)
         chosen = page.items[size * (index - 1) :]
-        return json_response(ok_answer(data=[_list_item(d) for d in chosen]))
+        return sdk_response(ok_answer(data=[received_item(d) for d in chosen]))
+
+    @signed_by_vdxp
+    async def sent_list(self, request: web.Request) -> web.Response:
+        """What the caller sent, newest first, with each recipient's state (docs/vdxp.md)."""
+        signed = _signed(request)
+        agency = caller_agency(request)
+        kind = _message_type(signed)
+        size, index = page_of(signed)
+        await self._once(signed)
+        rows = await self._db.read(lambda tx: sent_rows(tx, agency.id, kind, size * index))
+        chosen = rows[size * (index - 1) :]
+        return sdk_response(ok_answer(data=[sent_item(row) for row in chosen]))
 
     @signed_by_vdxp
     async def get_edoc(self, request: web.Request) -> web.Response:
-        delivery_id = _required(_signed(request), "docId")
+        signed = _signed(request)
+        delivery_id = _required(signed, "docId")
+        await self._once(signed)
         item, body = await self._mailbox.fetch(caller_agency(request).id, delivery_id)
         structlog.contextvars.bind_contextvars(document_id=item.document_id)
         data = await _off_loop(len(body), lambda: base64.b64encode(body).decode())
-        return json_response(ok_answer(data=data))
+        return sdk_response(ok_answer(data=data))
 
     @signed_by_vdxp
     async def update_status(self, request: web.Request) -> web.Response:
@@ -227,13 +266,15 @@ class VdxpFacade:
                 f"({', '.join(TRANSPORT_ACKS)}); a processing status (01-16) is an edXML "
                 "status message: send it with sendEdoc and messagetype=status"
             )
+        if ack not in REPEATABLE_ACKS:
+            await self._once(signed)
         if ack == "done":
             await self._mailbox.ack(agency.id, delivery_id)
         else:
             item = await self._waiting(agency, delivery_id)
             if ack == "fail":
                 await self._record_fail(item, signed.get("description") or "")
-        return json_response(ok_answer())
+        return sdk_response(ok_answer())
 
     async def _waiting(self, agency: Agency, delivery_id: str) -> DeliveryRecord:
         item = await self._db.read(lambda tx: store.delivery(tx, delivery_id))
@@ -260,53 +301,22 @@ class VdxpFacade:
 
     @signed_by_vdxp
     async def agencies_list(self, request: web.Request) -> web.Response:
-        rows = [
-            {"id": a.id, "code": a.id, "name": a.name, "pid": "", "mail": ""}
-            for a in self._directory
-        ]
-        return json_response(ok_answer(data=rows))
+        """getAgenciesList, and getSynchronizeUnit: the gateway keeps no history of its
+        directory, so synchronising is reading it whole (docs/vdxp.md). Not guarded against
+        replays: the directory is no secret, and the SDK's users read it often."""
+        return sdk_response(ok_answer(data=directory_rows(self._directory)))
+
+    @signed_by_vdxp
+    async def administration(self, request: web.Request) -> web.Response:
+        raise Forbidden(
+            f"{request.path.rsplit('/', 1)[-1]}: the directory of this gateway is managed by "
+            "the city's operators (its configuration); ask them to add, change or remove an "
+            "agency"
+        )
 
     @signed_by_vdxp
     async def unsupported(self, request: web.Request) -> web.Response:
-        supported = (SEND_EDOC, RECEIVED_LIST, GET_EDOC, UPDATE_STATUS, AGENCIES_LIST)
         raise NotFound(
             f"operation {request.match_info['operation']!r} is not offered by this gateway; "
-            f"it answers {', '.join(supported)}"
+            f"it answers {', '.join(SUPPORTED)}"
         )
-
-
-def _list_item(d: DeliveryRecord) -> dict[str, Any]:
-    return {
-        "docId": d.delivery_id,
-        "serviceType": SERVICE_TYPE,
-        "messageType": d.kind,
-        "from": d.sender,
-        "to": d.recipient,
-        "created_time": iso(d.received_at),
-        "updated_time": iso(d.received_at),
-        "status": "pending",
-        "status_desc": "waiting for the recipient's acknowledgement",
-    }
-
-
-@web.middleware
-async def sdk_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The façade's refusals as the axis answers them: FAIL, the HTTP status the agency API
-    would have used as ErrorCode, and `<problem code>: <detail>` as ErrorDesc. HTTP 200, as
-    SDK clients read the JSON whatever the status but some of their HTTP stacks throw on 4xx."""
-    if scheme_of(request.match_info.handler) != "vdxp":
-        return await handler(request)
-    try:
-        return await handler(request)
-    except web.HTTPRequestEntityTooLarge as exc:
-        error: GatewayError = PayloadTooLarge(f"the body is larger than accepted ({exc.text})")
-    except GatewayError as refused:
-        error = refused
-    except web.HTTPException:
-        raise
-    except Exception:
-        log.exception("unexpected_error", path=request.path)
-        error = GatewayError("the gateway failed; the error is logged")
-    REFUSED.labels(code=error.code).inc()
-    log.info("refused", code=error.code, status=error.status, detail=error.detail, via="vdxp")
-    return json_response(fail_answer(str(error.status), f"{error.code}: {error.detail}"))

@@ -117,3 +117,14 @@ adapter_backoff = sa.Table(
     sa.Column("since", sa.Double, nullable=True),  # the first failure of the outage
     sa.Column("updated_at", sa.Double, nullable=False),
 )
+
+# The signed calls the national axis' façade has seen (gateway.api.vdxp_replays), kept until
+# their timestamp leaves the window: a replay is recognised on whichever node it reaches.
+vdxp_seen = sa.Table(
+    "vdxp_seen",
+    metadata,
+    sa.Column("signature", sa.String(64), primary_key=True),  # the call's HMAC, hex
+    sa.Column("systemid", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False),
+    sa.Index("ix_vdxp_seen_expires", "expires_at"),
+)

@@ -19,8 +19,16 @@ def ok_answer(**fields: Any) -> dict[str, Any]:
     return {"status": OK, "ErrorCode": SUCCESS_CODE, "ErrorDesc": SUCCESS_DESC, **fields}
 
 
-def fail_answer(error_code: str, error_desc: str) -> dict[str, Any]:
-    return {"status": FAIL, "ErrorCode": error_code, "ErrorDesc": error_desc}
+def fail_answer(error_code: str, error_desc: str, **fields: Any) -> dict[str, Any]:
+    """A refusal; `fields` are those the SDK reads unconditionally for the operation (sendEdoc's
+    `DocId`, empty): without them its parsing fails and the application sees only nulls."""
+    return {"status": FAIL, "ErrorCode": error_code, "ErrorDesc": error_desc, **fields}
+
+
+def dump_answer(body: Any) -> str:
+    """An answer as JSON text in ASCII: the SDK reads some answers (sendEdoc's) as US-ASCII, so
+    every character beyond ASCII travels escaped (`\\uXXXX`), which any JSON reader restores."""
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

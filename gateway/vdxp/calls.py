@@ -10,6 +10,12 @@ RECEIVED_LIST: Final = "getReceivedEdocList"
 GET_EDOC: Final = "getEdoc"
 UPDATE_STATUS: Final = "updateStatus"
 AGENCIES_LIST: Final = "getAgenciesList"
+SENT_LIST: Final = "getSentEdocList"
+SYNCHRONIZE_UNIT: Final = "getSynchronizeUnit"
+# the axis' administration of its directory: the façade refuses them (the city's operators
+# keep the gateway's directory in its configuration)
+REGISTER_AGENCY: Final = "registerAgency"
+DELETE_AGENCY: Final = "deleteAgency"
 
 SERVICE_TYPE: Final = "eDoc"  # `servicetype` of every document and status call
 MESSAGE_TYPES: Final = ("edoc", "status")  # `messagetype`: the SDK's MessageType enum

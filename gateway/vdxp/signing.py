@@ -45,6 +45,10 @@ class SignedRequest:
     systemid: str
     timestamp: float
     params: Mapping[str, str]
+    # the HMAC (hex, lower case): unique to one signed call, the key of replay detection
+    signature: str = ""
+    # after this, the call is refused as stale: a replay need not be remembered longer
+    valid_until: float = 0.0
 
     def get(self, name: str) -> str | None:
         return self.params.get(name.lower())
@@ -143,9 +147,34 @@ def verify_headers(
         raise SigningError(
             f"timestamp {stamp!r} is {now - moment:+.0f} s from the gateway's clock; "
             f"at most {window:.0f} s either way is accepted (sign each call afresh)"
+            + clock_hint(now - moment, now, window, tz)
         )
     params = {name.lower(): signed[PREFIX + name] for name in names}
-    return SignedRequest(systemid=systemid, timestamp=moment, params=params)
+    return SignedRequest(
+        systemid=systemid,
+        timestamp=moment,
+        params=params,
+        signature=given,
+        valid_until=moment + window,
+    )
+
+
+def clock_hint(skew: float, now: float, window: float, tz: tzinfo) -> str:
+    """The likely cause of a refused timestamp when the skew is a whole number of hours within
+    the window: the SDK stamps the JVM's local time without an offset, and a JVM left in
+    another time zone (containers run in UTC) is off by the difference of the two offsets."""
+    hours = round(skew / 3600)
+    if hours == 0 or abs(skew - hours * 3600) > window:
+        return ""
+    local = datetime.fromtimestamp(now, tz).utcoffset()
+    caller_hours = (local.total_seconds() if local else 0.0) / 3600 - hours
+    if not -12 <= caller_hours <= 14:
+        return ""
+    zone = getattr(tz, "key", None) or str(tz)
+    return (
+        f"; the caller's clock looks like UTC{caller_hours:+g} instead of {zone}: "
+        f"the SDK must run with -Duser.timezone={zone}"
+    )
 
 
 def _signed_json(headers: Mapping[str, str]) -> tuple[list[str], dict[str, str], bytes]:

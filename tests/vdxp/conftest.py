@@ -11,8 +11,9 @@ import pytest
 
 from gateway.config import DeliverySettings, Settings
 from tests.conftest import Net
-from tests.harness import AGENCIES, GOV_OFFICE, Org, make_settings
+from tests.harness import AGENCIES, FINANCE, GOV_OFFICE, HOME_AFFAIRS, Org, make_settings
 from tests.vdxp.fake_axis import FakeAxis
+from tests.vdxp.sdk_client import SdkClient
 
 CITY_SYSTEMID = "vxp.hanoi.test"
 AXIS_SECRET = "axis-secret-for-the-tests-0123456789"
@@ -66,3 +67,33 @@ async def bridged(
 ) -> Net:
     # the axis first, so that it is torn down after the gateway that polls it
     return await net_factory(bridged_settings(tmp_path / "data", axis.url))
+
+
+# Agencies that call the façade with the SDK; Home Affairs keeps the systemid it had on the axis.
+FACADE_SECRETS = {
+    FINANCE.id: "finance-sdk-secret-0123456789",
+    HOME_AFFAIRS.id: "home-affairs-sdk-secret-0123456789",
+}
+HOME_SYSTEMID = "vxp.noivu.test"
+
+
+def facade_settings(data_dir: Path) -> Settings:
+    settings = with_vdxp_secrets(make_settings(data_dir), FACADE_SECRETS)
+    return with_vdxp_secrets(
+        settings, {HOME_AFFAIRS.id: FACADE_SECRETS[HOME_AFFAIRS.id]}, vdxp_systemid=HOME_SYSTEMID
+    )
+
+
+class Moment:
+    """A clock the test moves by hand (the gateway's and a caller's)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sdk_for(net: Net, organ_id: str, **options: Any) -> SdkClient:
+    systemid = HOME_SYSTEMID if organ_id == HOME_AFFAIRS.id else organ_id
+    return SdkClient(net.client, systemid, FACADE_SECRETS[organ_id], **options)

@@ -45,12 +45,20 @@ class SdkClient:
         systemid: str,
         secret: str,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.client = client
         self.systemid = systemid
         self.secret = secret
-        self.clock = clock
+        self.clock = clock or self._next_millisecond
+        self._last = 0.0
+
+    def _next_millisecond(self) -> float:
+        """The wall clock, but never the same millisecond twice: the SDK stamps a call with the
+        millisecond its service object was built, and a department building one per call (as
+        docs/vdxp.md asks) does not build two in one millisecond for the same operation."""
+        self._last = max(time.time(), self._last + 0.001)
+        return self._last
 
     def headers(self, params: Mapping[str, str], content_type: str) -> CIMultiDict[str]:
         values = {
@@ -84,24 +92,51 @@ class SdkClient:
         content_type: str = "application/json",
         tamper: Tamper | None = None,
     ) -> tuple[int, dict[str, Any]]:
+        status, raw = await self.call_raw(
+            operation, params, body=body, content_type=content_type, tamper=tamper
+        )
+        return status, json.loads(raw)
+
+    async def call_raw(
+        self,
+        operation: str,
+        params: Mapping[str, str],
+        *,
+        body: bytes = b"{}",
+        content_type: str = "application/json",
+        tamper: Tamper | None = None,
+    ) -> tuple[int, bytes]:
+        """The answer's bytes, for reading them as the SDK does (tests/vdxp/sdk_reader.py)."""
         headers = self.headers(params, content_type)
         if tamper is not None:
             tamper(headers)
-        response = await self.client.post(f"/vdxp/{operation}", data=body, headers=headers)
-        return response.status, await response.json(content_type=None)
+        return await self.post(operation, headers, body)
 
-    async def send_edoc(
-        self, raw: bytes, *, messagetype: str = "edoc", **params: str
-    ) -> dict[str, Any]:
-        values = {
+    async def post(
+        self, operation: str, headers: CIMultiDict[str], body: bytes
+    ) -> tuple[int, bytes]:
+        """One request with headers made before (a replay sends captured ones again)."""
+        response = await self.client.post(f"/vdxp/{operation}", data=body, headers=headers)
+        return response.status, await response.read()
+
+    def upload(self, raw: bytes, messagetype: str = "edoc", **params: str) -> dict[str, str]:
+        """sendEdoc's parameters for the file `raw`, as the SDK signs them."""
+        return {
             "from": self.systemid,
             "servicetype": "eDoc",
             "messagetype": messagetype,
             "hash-file": sdk_hash_file(raw),
             **params,
         }
+
+    async def send_edoc(
+        self, raw: bytes, *, messagetype: str = "edoc", **params: str
+    ) -> dict[str, Any]:
         _, answer = await self.call(
-            "sendEdoc", values, body=raw + b"\r\n", content_type="application/octet-stream"
+            "sendEdoc",
+            self.upload(raw, messagetype, **params),
+            body=raw + b"\r\n",
+            content_type="application/octet-stream",
         )
         return answer
 

@@ -153,3 +153,28 @@ def test_answers_are_read_as_the_sdk_reads_them() -> None:
     assert (ok.ok, ok.body["DocId"], failed.ok) == (True, "d-1", False)
     with pytest.raises(ValueError, match="ErrorCode"):
         read_answer(b'{"error":"x"}')
+
+
+@pytest.mark.parametrize(
+    ("caller_zone", "hint"),
+    [
+        ("UTC", "the caller's clock looks like UTC+0 instead of Asia/Ho_Chi_Minh"),
+        ("America/New_York", "the caller's clock looks like UTC-5 instead of Asia/Ho_Chi_Minh"),
+        ("Asia/Tokyo", "the caller's clock looks like UTC+9 instead of Asia/Ho_Chi_Minh"),
+    ],
+)
+def test_a_skew_of_whole_hours_names_the_time_zone_to_set(caller_zone: str, hint: str) -> None:
+    # a JVM left in another zone stamps its own local time, without an offset
+    stamp = sdk_timestamp(NOW + 2, ZoneInfo(caller_zone))
+    headers = sign_headers({}, systemid="vxp.saas.03", secret=SECRET, timestamp=stamp)
+    with pytest.raises(SigningError) as refused:
+        verify(headers)
+    assert hint in str(refused.value)
+    assert str(refused.value).endswith("the SDK must run with -Duser.timezone=Asia/Ho_Chi_Minh")
+
+
+def test_a_skew_of_no_whole_hours_names_no_time_zone() -> None:
+    with pytest.raises(SigningError) as refused:
+        verify(signed(), now=NOW + 1800)
+    assert "+1800 s from the gateway's clock" in str(refused.value)
+    assert "timezone" not in str(refused.value)
