@@ -149,6 +149,11 @@ class AdapterHost(Protocol):
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
         """Record that the department's system has taken the item (after a push)."""
 
+    async def audit_refusal(self, reason: str, details: Mapping[str, str]) -> None:
+        """Append one `adapter_refused` entry to the audit log, in the instance's agency's
+        name: something of the department that the adapter refused on its own (a file set
+        aside, a folder it will not use). `details` is metadata only, never content."""
+
 
 class Adapter(Protocol):
     async def start(self) -> None: ...

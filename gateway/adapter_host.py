@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +48,10 @@ class CoreHost(Protocol):
 
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None: ...
 
+    async def audit_refusal(
+        self, agency: str, instance: str, reason: str, details: Mapping[str, str]
+    ) -> None: ...
+
 
 class InstanceHost:
     """gateway.adapter_api.AdapterHost for one instance: its submissions counted under its name."""
@@ -55,6 +59,7 @@ class InstanceHost:
     def __init__(self, core: CoreHost, instance: Instance, base_dir: Path) -> None:
         self._core = core
         self._label = instance.name
+        self._agency = instance.agency
         self._base_dir = base_dir
 
     @property
@@ -86,3 +91,6 @@ class InstanceHost:
 
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
         await self._core.confirm_delivered(item, detail)
+
+    async def audit_refusal(self, reason: str, details: Mapping[str, str]) -> None:
+        await self._core.audit_refusal(self._agency, self._label, reason, details)

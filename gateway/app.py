@@ -126,7 +126,10 @@ class Gateway:
     ) -> Gateway:
         """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
-        workers = Workers(processes=settings.server.worker_processes)
+        workers = Workers(
+            processes=settings.server.worker_processes,
+            budget_s=settings.limits.attachment_budget_s,
+        )
         warming = asyncio.ensure_future(
             workers.warm(
                 functools.partial(prime_worker, trust.settings, trust.generation),

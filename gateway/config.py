@@ -89,6 +89,9 @@ class LimitSettings:
     max_document_bytes: Annotated[int, Field(ge=1024, le=1024 * MIB)] = 50 * MIB
     max_xml_depth: Annotated[int, Field(ge=8, le=256)] = 64
     max_recipients: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # seconds one document's signature and PDF checks may take in a worker process before it
+    # is killed and the document refused (attachment_unreadable, 422)
+    attachment_budget_s: Annotated[float, Field(ge=0.01, le=120)] = 5.0
 
 
 @dataclass(config=STRICT)

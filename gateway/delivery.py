@@ -95,6 +95,17 @@ class GatewayHost:
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
         await self._move(item, DELIVERED, {"via": "push", "detail": detail})
 
+    async def audit_refusal(
+        self, agency: str, instance: str, reason: str, details: Mapping[str, str]
+    ) -> None:
+        data = {"instance": instance, "reason": reason, **details}
+        entry = Event("adapter_refused", at=self._clock(), actor=agency, data=data)
+
+        async def unit(tx: Tx) -> None:
+            await audit.append(tx, [entry])
+
+        await self._db.write(unit)
+
     async def record_failure(self, item: OutboundItem, reason: str) -> None:
         await self._move(item, FAILED, {"reason": reason}, event="delivery_failed")
 
@@ -174,6 +185,11 @@ class _InertHost:
         raise RuntimeError("not running")
 
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
+        raise RuntimeError("not running")
+
+    async def audit_refusal(
+        self, agency: str, instance: str, reason: str, details: Mapping[str, str]
+    ) -> None:
         raise RuntimeError("not running")
 
 

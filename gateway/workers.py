@@ -15,14 +15,15 @@ import pickle
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from prometheus_client import Counter
 
 from gateway._worker_process import frame
-from gateway.errors import Unavailable
+from gateway.errors import GatewayError, Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
 from gateway.outcomes import settle
@@ -40,6 +41,17 @@ LARGE_MESSAGE_BYTES = 256 * 1024
 # A job still running after this is taken for stuck: verifying a 10 MB message takes about half
 # a second here, reading a PDF's first page a few milliseconds.
 JOB_TIMEOUT_S = 120.0
+# The time one document's checks (its signatures, its PDFs opened and read) may take once its
+# job starts in a worker (`limits.attachment_budget_s`): a PDF whose cross-reference table is
+# broken makes the PDF library rebuild it, seconds for a few MB, before any other limit applies.
+ATTACHMENT_BUDGET_S = 5.0
+# A job whose worker was killed for another job's overrun is sent again, up to this many times
+BYSTANDER_TRIES = 3
+OVER_BUDGET = Counter(
+    PREFIX + "worker_jobs_over_budget_total",
+    "Documents refused because checking them took over limits.attachment_budget_s",
+    ["lane"],
+)
 _HEADER = struct.Struct(">I")
 
 
@@ -70,6 +82,33 @@ class WorkerLost(Unavailable):
     """The worker process running a job died before it answered."""
 
 
+class AttachmentUnreadable(GatewayError):
+    """Checking the document took over its budget: its worker was killed, the document refused."""
+
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = "attachment_unreadable"
+    title: ClassVar[str] = "The attachments cannot be checked"
+
+
+class _Bystander(WorkerLost):
+    """The job's worker was killed for another job's overrun: this one may run again."""
+
+
+@dataclass
+class _Job:
+    future: asyncio.Future[Any]
+    budget_s: float | None  # from the job's start in the worker; None: the job timeout only
+
+
+def over_budget(budget_s: float) -> AttachmentUnreadable:
+    return AttachmentUnreadable(
+        f"checking this document's signatures and attachments took over {budget_s:g} s, the "
+        "limit for one document (limits.attachment_budget_s), and was stopped: a damaged or "
+        "hostile file, most often a PDF whose cross-reference table (startxref) is broken; "
+        "repair or re-save the PDF and send the document again"
+    )
+
+
 class _WorkerProcess:
     """One worker process and its two pipes. Jobs go out as frames written from the event
     loop and answers come back to a reader task on the loop: no thread of the gateway takes
@@ -77,8 +116,11 @@ class _WorkerProcess:
 
     def __init__(self, lane: str) -> None:
         self.lane = lane
-        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._pending: dict[int, _Job] = {}
         self._ids = 0
+        self._budget: asyncio.TimerHandle | None = None
+        self._killed_for: int | None = None  # the job whose overrun killed the process
+        self.warmed = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._jobs: asyncio.WriteTransport | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -114,17 +156,43 @@ class _WorkerProcess:
         self._reader = asyncio.create_task(self._read_answers(answers))
         self.alive = True
 
-    def run(self, job: Callable[[], T], timeout_s: float) -> asyncio.Future[T]:
+    def run(
+        self, job: Callable[[], T], timeout_s: float, budget_s: float | None = None
+    ) -> asyncio.Future[T]:
         assert self._jobs is not None and self.alive
         self._ids += 1
         data = frame((self._ids, job))  # first: a job that cannot be sent raises here
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending[self._ids] = future
+        self._pending[self._ids] = _Job(future, budget_s)
         self._jobs.write(data)
         overdue = loop.call_later(timeout_s, self._overdue, timeout_s)
         future.add_done_callback(lambda _: overdue.cancel())
+        if len(self._pending) == 1:
+            self._start_budget()
         return future
+
+    def _start_budget(self) -> None:
+        """Time the job the process is running now: it runs its jobs one at a time, in the
+        order sent, so the first pending one. A job waiting behind others is not charged for
+        their time."""
+        if self._budget is not None:
+            self._budget.cancel()
+            self._budget = None
+        if not self._pending:
+            return
+        job_id, job = next(iter(self._pending.items()))
+        if job.budget_s is not None:
+            loop = asyncio.get_running_loop()
+            self._budget = loop.call_later(job.budget_s, self._over_budget, job_id, job.budget_s)
+
+    def _over_budget(self, job_id: int, budget_s: float) -> None:
+        if job_id not in self._pending or self._gone:
+            return
+        log.warning("worker_job_over_budget", lane=self.lane, budget_s=budget_s)
+        OVER_BUDGET.labels(self.lane).inc()
+        self._killed_for = job_id
+        self.kill()
 
     def _overdue(self, timeout_s: float) -> None:
         # Stuck on one message (a pathological PDF, say), it would hold up every message
@@ -138,7 +206,8 @@ class _WorkerProcess:
                 (size,) = _HEADER.unpack(await answers.readexactly(_HEADER.size))
                 # our own child, answering what we sent it: not untrusted input
                 job_id, ok, value = pickle.loads(await answers.readexactly(size))  # noqa: S301
-                settle(self._pending.pop(job_id), ok, value)
+                settle(self._pending.pop(job_id).future, ok, value)
+                self._start_budget()
         except asyncio.IncompleteReadError:
             self._lost()
         except asyncio.CancelledError:
@@ -152,20 +221,30 @@ class _WorkerProcess:
             return
         self._gone = True
         self.alive = False
+        if self._budget is not None:
+            self._budget.cancel()
         code = self._reap()
         if self._closing:
             return
-        log.error("worker_process_lost", lane=self.lane, exit_code=code, jobs=len(self._pending))
-        WORKERS_LOST.labels(self.lane).inc()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(
-                    WorkerLost(
-                        "a worker process checking messages stopped (killed or out of memory)"
-                        " while it had this one; nothing was accepted: send it again"
-                    )
-                )
+        if self._killed_for is None:
+            log.error(
+                "worker_process_lost", lane=self.lane, exit_code=code, jobs=len(self._pending)
+            )
+            WORKERS_LOST.labels(self.lane).inc()
+        for job_id, job in self._pending.items():
+            if not job.future.done():
+                job.future.set_exception(self._loss(job_id, job))
         self._pending.clear()
+
+    def _loss(self, job_id: int, job: _Job) -> Exception:
+        if self._killed_for is None:
+            return WorkerLost(
+                "a worker process checking messages stopped (killed or out of memory)"
+                " while it had this one; nothing was accepted: send it again"
+            )
+        if job_id == self._killed_for and job.budget_s is not None:
+            return over_budget(job.budget_s)
+        return _Bystander("the worker process was stopped for another document")
 
     def kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -194,20 +273,22 @@ class _WorkerProcess:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 await asyncio.to_thread(self._proc.wait)
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(WorkerLost("the gateway is stopping"))
+        for job in self._pending.values():
+            if not job.future.done():
+                job.future.set_exception(WorkerLost("the gateway is stopping"))
 
 
 class _Lane:
     """`size` worker processes for one kind of job; each job to the least busy one."""
 
-    def __init__(self, name: str, size: int, job_timeout_s: float) -> None:
+    def __init__(self, name: str, size: int, job_timeout_s: float, budget_s: float) -> None:
         self.name = name
         self._size = size
         self._job_timeout_s = job_timeout_s
+        self._budget_s = budget_s
         self._processes: list[_WorkerProcess] = []
         self._starting: asyncio.Lock | None = None
+        self._warmers: tuple[Callable[[], object], ...] = ()
 
     async def _topped_up(self) -> list[_WorkerProcess]:
         self._processes = [p for p in self._processes if p.check()]
@@ -219,17 +300,32 @@ class _Lane:
                 while len(self._processes) < self._size:
                     process = _WorkerProcess(self.name)
                     await process.start()
+                    if self._warmers:  # a replacement: its first document's budget is not
+                        await self._warm(process)  # spent on imports and the trust store
                     self._processes.append(process)
         return self._processes
 
-    async def run(self, job: Callable[[], T]) -> T:
-        process = min(await self._topped_up(), key=lambda p: p.load)
-        return await process.run(job, self._job_timeout_s)
+    async def _warm(self, process: _WorkerProcess) -> None:
+        process.warmed = True
+        for job in self._warmers:
+            warming = functools.partial(_run_for_effect, job)
+            await process.run(warming, self._job_timeout_s)
 
-    async def run_on_each(self, job: Callable[[], object]) -> None:
+    async def run(self, job: Callable[[], T]) -> T:
+        for _ in range(BYSTANDER_TRIES):
+            process = min(await self._topped_up(), key=lambda p: p.load)
+            if not process.alive:  # died while it was warmed
+                break
+            try:
+                return await process.run(job, self._job_timeout_s, self._budget_s)
+            except _Bystander:
+                continue  # stopped for another job's overrun: this one goes to a new worker
+        raise WorkerLost("no worker process could check this message; send it again")
+
+    async def warm(self, jobs: Sequence[Callable[[], object]]) -> None:
+        self._warmers = tuple(jobs)
         processes = await self._topped_up()
-        warming = functools.partial(_run_for_effect, job)
-        await asyncio.gather(*(p.run(warming, self._job_timeout_s) for p in processes))
+        await asyncio.gather(*(self._warm(p) for p in processes if not p.warmed))
 
     async def close(self) -> None:
         processes, self._processes = self._processes, []
@@ -248,19 +344,26 @@ class Workers:
     (`WorkerLost`, 503: send again) and is replaced on the lane's next job; no job is run again
     here, since the one that killed a worker would likely kill the next. A job still running
     after `job_timeout_s` is taken for stuck: its worker is killed, with the same outcome for
-    the jobs it had. With `processes = 0`
+    the jobs it had. A document's checks that run over `budget_s` from their start in the
+    worker cost their worker too, but the document is refused (AttachmentUnreadable, 422) and
+    the jobs queued behind it go to a new worker: the hostile document is the only one refused.
+    With `processes = 0`
     everything runs on threads of the gateway process (a hop costs tens of µs there; the tree
     stays here).
     """
 
     def __init__(
-        self, processes: int = 1, threads: int = 2, job_timeout_s: float = JOB_TIMEOUT_S
+        self,
+        processes: int = 1,
+        threads: int = 2,
+        job_timeout_s: float = JOB_TIMEOUT_S,
+        budget_s: float = ATTACHMENT_BUDGET_S,
     ) -> None:
         self.processes = processes
         self._small = ThreadPoolExecutor(threads, thread_name_prefix="verify")
         self._large_thread = ThreadPoolExecutor(1, thread_name_prefix="verify-large")
         self._lanes = {
-            large: _Lane("large" if large else "small", processes, job_timeout_s)
+            large: _Lane("large" if large else "small", processes, job_timeout_s, budget_s)
             for large in (False, True)
         }
 
@@ -283,9 +386,7 @@ class Workers:
         wait a second for them."""
         if not self.processes:
             return
-        await asyncio.gather(
-            *(lane.run_on_each(job) for lane in self._lanes.values() for job in jobs)
-        )
+        await asyncio.gather(*(lane.warm(jobs) for lane in self._lanes.values()))
 
     async def close(self) -> None:
         self._small.shutdown(wait=False, cancel_futures=True)

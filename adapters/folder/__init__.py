@@ -18,7 +18,13 @@ from typing import Any
 
 import structlog
 
-from adapters.folder.files import remove_leftovers, write_atomically, write_json
+from adapters.folder.files import (
+    UnsafeFolder,
+    opened_dir,
+    remove_leftovers,
+    write_atomically,
+    write_json,
+)
 from adapters.folder.options import FolderOptions
 from adapters.folder.outbox import LEFTOVER_AGE_S, UNDELIVERED, Outbox
 from gateway.adapter_api import AdapterHost, LifecycleEvent, OutboundItem, TemporaryFailure
@@ -48,15 +54,26 @@ class FolderAdapter:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._prepare)
+        for folder in await asyncio.to_thread(self._prepare):
+            await self.outbox.folder_refused(folder)  # the adapter serves what it can
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_forever(), name=f"outbox {self.instance}")
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> list[str]:
+        """Make the folders and remove leftovers; the folders refused (symlinks)."""
+        refused = []
         self.options.inbox.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.options.inbox, LEFTOVER_AGE_S, time.time())
+        try:
+            with opened_dir(self.options.inbox) as inbox:
+                remove_leftovers(inbox, LEFTOVER_AGE_S, time.time())
+        except UnsafeFolder:
+            refused.append(str(self.options.inbox))
         self.options.outbox.mkdir(parents=True, exist_ok=True)
-        self.outbox.prepare()
+        try:
+            refused += self.outbox.prepare()
+        except UnsafeFolder:
+            refused.append(str(self.options.outbox))
+        return refused
 
     async def close(self) -> None:
         if self._poller is not None:
@@ -79,12 +96,20 @@ class FolderAdapter:
         try:
             # Never re-created here: a missing inbox may be a lost mount, and what would be
             # written under it would not reach the department.
-            await asyncio.to_thread(write_atomically, self.options.inbox, name, body)
+            await asyncio.to_thread(self._write_inbox, name, body)
         except OSError as exc:
             raise TemporaryFailure(
                 f"cannot write {name} into {self.options.inbox}: {exc.strerror or exc}"
             ) from None
         await self._host.confirm_delivered(item, f"written to the inbox as {name}")
+
+    def _write_inbox(self, name: str, body: bytes) -> None:
+        with opened_dir(self.options.inbox) as inbox:
+            write_atomically(inbox, name, body)
+
+    def _write_undelivered(self, name: str, report: dict[str, Any]) -> None:
+        with opened_dir(self.options.outbox) as outbox, opened_dir(UNDELIVERED, outbox) as folder:
+            write_json(folder, name, report)
 
     async def on_event(self, event: LifecycleEvent) -> None:
         item = event.item
@@ -99,5 +124,9 @@ class FolderAdapter:
             "reason": event.reason,
             "at": datetime.fromtimestamp(event.at, UTC).isoformat().replace("+00:00", "Z"),
         }
-        directory = self.options.outbox / UNDELIVERED
-        await asyncio.to_thread(write_json, directory, f"{item.delivery_id}.json", report)
+        try:
+            await asyncio.to_thread(self._write_undelivered, f"{item.delivery_id}.json", report)
+        except UnsafeFolder as exc:
+            await self.outbox.folder_refused(str(exc.filename))
+            return
+        self.outbox.folders_mended(UNDELIVERED)

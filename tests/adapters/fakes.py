@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class FakeHost:
     delivered: list[tuple[str, str]] = field(default_factory=list)
     submitted: list[tuple[bytes, str]] = field(default_factory=list)
     refuse: dict[str, Any] | None = None  # the problem every submission is refused with
+    audited: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     async def submit(
         self,
@@ -66,6 +67,9 @@ class FakeHost:
 
     async def confirm_delivered(self, item: OutboundItem, detail: str) -> None:
         self.delivered.append((item.delivery_id, detail))
+
+    async def audit_refusal(self, reason: str, details: Mapping[str, str]) -> None:
+        self.audited.append((reason, dict(details)))
 
 
 @dataclass
