@@ -7,14 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
-from gateway.audit import Event
-from gateway.backoff import BackoffState
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.clock import Clock, iso
+from gateway.delivery.backoff import BackoffState
+from gateway.delivery.pacing import Instance, Pacing
 from gateway.errors import NotFound
-from gateway.pacing import Instance, Pacing
 from gateway.store.db import Database, Tx
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.bus.base import Bus, DeadLetterNotFound
 from gateway.clock import Clock, iso
 from gateway.directory import Directory

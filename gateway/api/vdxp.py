@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 import structlog
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import VDXP_SIGNED, caller_agency, scheme_of, signed_by_vdxp
 from gateway.api.formats import json_response
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.clock import Clock, iso
+from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Agency, Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import (
@@ -34,10 +35,9 @@ from gateway.errors import (
     SenderMismatch,
     UnsupportedMessage,
 )
-from gateway.exchange import Receipt
-from gateway.intake import Intake, Submission
+from gateway.intake.exchange import Receipt
+from gateway.intake.pipeline import Intake, Submission
 from gateway.log import get_logger
-from gateway.mailbox import Mailbox
 from gateway.metrics import ACCEPTED, REFUSED
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
-from gateway.outcomes import settle
+from gateway.runtime.futures import settle
 from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ import pytest
 
 from gateway.edxml import Attachment, Document, OtherInfo
 from gateway.errors import BadInput, SchemaInvalid, SecretDocument
-from gateway.intake import Step, Submission
+from gateway.intake.pipeline import Step, Submission
 from gateway.policy.secrecy import (
     SecrecyFinding,
     SecrecyGuard,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gateway.conformance.driver import Driver, Outcome, Received
+from gateway.conformance.facade_driver import FacadeDriver
 from gateway.conformance.stories import MARKER, Context, Parties, run_stories
-from gateway.vdxp.driver import FacadeDriver
 from tests.conftest import Net
 from tests.harness import FINANCE, HOME_AFFAIRS, make_settings
 from tests.vdxp.conftest import with_vdxp_secrets

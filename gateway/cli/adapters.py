@@ -8,7 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from gateway.ops_cli import _connection_options, _run
+from gateway.cli.ops import _connection_options, _run
 
 COLUMNS = ["instance", "agency", "adapter", "state", "failures", "retry_at", "last_error"]
 MAX_ERROR_SHOWN = 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway import audit
+from gateway.audit import chain as audit
 from gateway.clock import iso
 from gateway.errors import NotFound
 from gateway.store import messages as store

@@ -13,9 +13,8 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 from gateway.conformance.driver import Outcome, Received
-
-from .calls import MESSAGE_TYPES
-from .client import AxisClient, AxisRefused
+from gateway.vdxp.calls import MESSAGE_TYPES
+from gateway.vdxp.client import AxisClient, AxisRefused
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

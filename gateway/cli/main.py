@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gateway import log
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.memory import collect_less_often, return_large_buffers
+from gateway.runtime.memory import collect_less_often, return_large_buffers
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from gateway.delivery import check_adapters
+    from gateway.delivery.dispatcher import check_adapters
     from gateway.trust.material import open_trust_store
 
     settings = _settings(args.config)
@@ -63,7 +63,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gateway.demo import prepare, run_demo
+    from gateway.cli.demo import prepare, run_demo
 
     return_large_buffers()
     collect_less_often()
@@ -104,27 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--ops-listen", default="127.0.0.1:9090")
     demo.set_defaults(func=cmd_demo, log_level="warning")
 
-    from gateway.stats.cli import add_subcommands as add_auditor_commands
+    from gateway.cli.stats import add_subcommands as add_auditor_commands
 
     add_auditor_commands(sub)
 
-    from gateway.ops_cli import add_subcommands as add_operator_commands
+    from gateway.cli.ops import add_subcommands as add_operator_commands
 
     add_operator_commands(sub)
 
-    from gateway.adapter_cli import add_subcommands as add_adapter_commands
+    from gateway.cli.adapters import add_subcommands as add_adapter_commands
 
     add_adapter_commands(sub)
 
-    from gateway.conformance.cli import add_subcommands as add_conformance_commands
+    from gateway.cli.conformance import add_subcommands as add_conformance_commands
 
     add_conformance_commands(sub)
 
-    from gateway.trust.commands import add_subcommands as add_trust_commands
+    from gateway.cli.trust import add_subcommands as add_trust_commands
 
     add_trust_commands(sub)
 
-    from gateway.client_cli import add_subcommands as add_department_commands
+    from gateway.cli.client import add_subcommands as add_department_commands
 
     add_department_commands(sub)
     return parser

@@ -34,10 +34,6 @@ from typing import Literal, TypeVar
 
 import structlog
 
-from gateway.bus import _sqlite as sql
-from gateway.bus._index import PRIORITIES, Entry, Index
-from gateway.bus._sqlite import BusLocked, Payload, Revived
-from gateway.bus._writer import Apply, GroupCommitWriter
 from gateway.bus.base import (
     BusUnavailable,
     DeadLetter,
@@ -52,6 +48,10 @@ from gateway.bus.base import (
     Subscription,
     Unroutable,
 )
+from gateway.bus.local import storage as sql
+from gateway.bus.local.index import PRIORITIES, Entry, Index
+from gateway.bus.local.storage import BusLocked, Payload, Revived
+from gateway.bus.local.writer import Apply, GroupCommitWriter
 
 __all__ = ["BusLocked", "CommitStats", "LocalBus", "LocalBusTuning"]
 

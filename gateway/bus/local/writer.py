@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 
 from gateway.bus.base import BusError, BusUnavailable
-from gateway.outcomes import settle
+from gateway.runtime.futures import settle
 
 log = structlog.get_logger(__name__)
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from gateway import audit
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, BusError
-from gateway.claim import Claim
 from gateway.clock import Clock, iso
 from gateway.errors import DuplicateConflict, Unavailable
 from gateway.ids import new_id
+from gateway.intake.claim import Claim
 from gateway.log import get_logger
 from gateway.stats.counting import local_day
 from gateway.store import messages as store
@@ -35,7 +35,7 @@ from gateway.store.db import LARGE_VALUE_BYTES, Database, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
-    from gateway.intake import Submission
+    from gateway.intake.pipeline import Submission
 
 log = get_logger(__name__)
 

@@ -33,13 +33,13 @@ from gateway.errors import (
     UnknownRecipient,
     UnsupportedMessage,
 )
-from gateway.exchange import Exchange, Receipt
+from gateway.intake.exchange import Exchange, Receipt
+from gateway.intake.refusals import RefusalLog
 from gateway.metrics import count_unread_pdf
 from gateway.policy.secrecy import SecrecyGuard
-from gateway.refusals import RefusalLog
+from gateway.runtime.workers import Workers
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
-from gateway.workers import Workers
 
 # Parsing a few kB takes tens of µs: do it in place. Beyond this, parse on a thread so that a
 # 10 MB document does not hold up the small ones.

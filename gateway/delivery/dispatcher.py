@@ -7,7 +7,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from gateway import audit
 from gateway.adapter_api import (
     Adapter,
     AdapterFactory,
@@ -18,20 +17,21 @@ from gateway.adapter_api import (
     Submitted,
     TemporaryFailure,
 )
-from gateway.adapter_host import CoreHost, InstanceHost, instances
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy
-from gateway.claim import Claim
 from gateway.clock import Clock
 from gateway.config import ConfigError, Settings
+from gateway.delivery.host import CoreHost, InstanceHost, instances
+from gateway.delivery.listeners import Listeners
+from gateway.delivery.pacing import Pacing
 from gateway.directory import Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import Forbidden, GatewayError
-from gateway.intake import Intake, Submission
-from gateway.lifecycle import Listeners
+from gateway.intake.claim import Claim
+from gateway.intake.pipeline import Intake, Submission
 from gateway.log import get_logger
-from gateway.pacing import Pacing
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import DELIVERED, FAILED, INBOX, QUEUED

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from gateway import adapter_metrics as metrics
 from gateway.adapter_api import Adapter, OutboundItem, PermanentFailure, TemporaryFailure
-from gateway.backoff import BackoffPolicy, BackoffState, BackoffStore
 from gateway.bus.base import Bus, Handler, Subscription
 from gateway.clock import Clock
+from gateway.delivery import metrics
+from gateway.delivery.backoff import BackoffPolicy, BackoffState, BackoffStore
 from gateway.log import get_logger
 from gateway.store.db import Database
 

@@ -25,6 +25,7 @@ import aiohttp
 from tabulate import tabulate
 
 from gateway.conformance.driver import Driver
+from gateway.conformance.facade_driver import FacadeDriver
 from gateway.conformance.folder_driver import FolderDriver, Folders
 from gateway.conformance.http_driver import AgencyApiClient, HttpDriver
 from gateway.conformance.receiver import Receiver
@@ -39,7 +40,6 @@ from gateway.conformance.stories import (
     unsigned,
 )
 from gateway.conformance.webhook_driver import WebhookDriver
-from gateway.vdxp.driver import FacadeDriver
 
 ROLES = ("sender", "partner")
 

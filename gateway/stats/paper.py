@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from gateway import audit
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.clock import Clock
 from gateway.errors import BadInput
 from gateway.stats import facts

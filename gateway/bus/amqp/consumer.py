@@ -33,10 +33,10 @@ from aio_pika.abc import (
     AbstractRobustQueue,
 )
 
-from gateway.bus import _amqp_codec as codec
-from gateway.bus._amqp_topology import DELAY_HEADER, Topology
+from gateway.bus.amqp import codec
+from gateway.bus.amqp.topology import DELAY_HEADER, Topology
 from gateway.bus.base import Handler, RetryPolicy
-from gateway.bus.local import _Outcome, _outcome_of  # the same reading of a handler's outcome
+from gateway.bus.local.bus import _Outcome, _outcome_of  # the same reading of a handler's outcome
 
 log = structlog.get_logger("gateway.bus.amqp")
 

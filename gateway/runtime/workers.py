@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
-from gateway._worker_process import frame
 from gateway.errors import Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
-from gateway.outcomes import settle
+from gateway.runtime.futures import settle
+from gateway.runtime.worker_process import frame
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -54,7 +54,7 @@ def _spawn(jobs_fd: int, answers_fd: int) -> subprocess.Popen[bytes]:
             sys.executable,
             "-c",
             "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-            "from gateway._worker_process import main; "
+            "from gateway.runtime.worker_process import main; "
             "main(int(sys.argv[2]), int(sys.argv[3]))",
             json.dumps(sys.path),
             str(jobs_fd),

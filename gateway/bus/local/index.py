@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from gateway.bus._sqlite import Payload
+from gateway.bus.local.storage import Payload
 
 PRIORITIES = 4  # 0 (normal) to 3 (hỏa tốc), see base.URGENT
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
-from gateway import audit
+from gateway.audit import chain as audit
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.directory import Directory
 from gateway.stats import facts

@@ -6,8 +6,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from gateway import audit
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.chain import Event
 from gateway.clock import Clock
 from gateway.errors import BadInput, NotFound
 from gateway.store import messages as store

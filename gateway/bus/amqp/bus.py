@@ -39,9 +39,9 @@ from pamqp import commands as spec
 from pamqp.common import FieldValue
 from yarl import URL
 
-from gateway.bus import _amqp_codec as codec
-from gateway.bus._amqp_consumer import ConsumerTuning, Ledger, RabbitSubscription
-from gateway.bus._amqp_topology import DELAY_HEADER, DELAY_LADDER_MS, Topology, delay_step
+from gateway.bus.amqp import codec
+from gateway.bus.amqp.consumer import ConsumerTuning, Ledger, RabbitSubscription
+from gateway.bus.amqp.topology import DELAY_HEADER, DELAY_LADDER_MS, Topology, delay_step
 from gateway.bus.base import (
     BusError,
     BusUnavailable,

@@ -6,11 +6,11 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
-from gateway import adapter_metrics as metrics
 from gateway.adapter_api import OutboundItem, SubmissionRefused, Submitted
 from gateway.config import ConfigError
+from gateway.delivery import metrics
+from gateway.delivery.pacing import Instance
 from gateway.directory import Directory
-from gateway.pacing import Instance
 
 
 def instances(directory: Directory) -> dict[str, Instance]:
