@@ -10,7 +10,7 @@ from aiohttp import web
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.clock import Clock, iso
 from gateway.delivery.backoff import BackoffState
 from gateway.delivery.pacing import Instance, Pacing

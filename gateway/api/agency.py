@@ -15,7 +15,8 @@ from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Directory
 from gateway.errors import BadInput, UnsupportedMessage
 from gateway.intake.exchange import Receipt
-from gateway.intake.pipeline import Intake, Submission
+from gateway.intake.pipeline import Intake
+from gateway.intake.submission import Submission
 from gateway.metrics import ACCEPTED
 from gateway.stats import paper
 from gateway.stats.paper import PaperRegister

@@ -22,7 +22,7 @@ from aiohttp import web
 from gateway.api.auth import VDXP_SIGNED, caller_agency, scheme_of, signed_by_vdxp
 from gateway.api.formats import json_response
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.clock import Clock, iso
 from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Agency, Directory
@@ -36,7 +36,8 @@ from gateway.errors import (
     UnsupportedMessage,
 )
 from gateway.intake.exchange import Receipt
-from gateway.intake.pipeline import Intake, Submission
+from gateway.intake.pipeline import Intake
+from gateway.intake.submission import Submission
 from gateway.log import get_logger
 from gateway.metrics import ACCEPTED, REFUSED
 from gateway.store import messages as store

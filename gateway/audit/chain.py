@@ -10,27 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from gateway.audit.events import Event
 from gateway.stats import facts
 from gateway.store.db import Query, Row, Tx, insert
-from gateway.store.postgres import serialised
+from gateway.store.locks import serialised
 from gateway.store.schema import events
 
 GENESIS = "0" * 64
-
-
-@dataclass(frozen=True)
-class Event:
-    event: str
-    at: float
-    actor: str | None = None
-    message_id: str | None = None
-    recipient: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:

@@ -9,23 +9,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gateway import log
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.cli._common import settings_or_exit
+from gateway.config import ConfigError
 from gateway.runtime.memory import collect_less_often, return_large_buffers
 
 Command = Callable[[argparse.Namespace], int]
 
 
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise SystemExit(f"edocgw: configuration error: {exc}") from None
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.app import serve
 
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     log.configure(args.log_level)
     return_large_buffers()
     collect_less_often()
@@ -40,7 +34,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from gateway.delivery.dispatcher import check_adapters
     from gateway.trust.material import open_trust_store
 
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     try:
         check_adapters(settings, args.config.resolve().parent)
         open_trust_store(settings)
@@ -56,7 +50,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from gateway.store import migrate_database
 
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     asyncio.run(migrate_database(settings.database, settings.server.data_dir))
     print("database schema is up to date")
     return 0

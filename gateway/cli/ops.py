@@ -8,47 +8,15 @@ line history.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 from typing import Any
 
-import aiohttp
 from tabulate import tabulate
 
-DEFAULT_OPS_URL = "http://127.0.0.1:9090"
-
-
-class OpsCallFailed(SystemExit):
-    pass
-
-
-async def _call(args: argparse.Namespace, method: str, path: str, **params: str) -> Any:
-    token = args.token or os.environ.get("EDOCGW_TOKEN")
-    if not token:
-        raise OpsCallFailed("edocgw: give an operator token with --token or EDOCGW_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"}
-    url = args.url.rstrip("/") + path
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http,
-            http.request(method, url, params=params or None, headers=headers) as response,
-        ):
-            body = await response.json(content_type=None)
-            if response.status >= 400:
-                raise OpsCallFailed(
-                    f"edocgw: {response.status} {body.get('code')}: {body.get('detail')}"
-                )
-            return body
-    except aiohttp.ClientError as exc:
-        raise OpsCallFailed(f"edocgw: cannot reach {url}: {exc}") from None
-
-
-def _run(args: argparse.Namespace, method: str, path: str, **params: str) -> Any:
-    return asyncio.run(_call(args, method, path, **params))
+from gateway.cli._common import ops_call, ops_connection_options
 
 
 def cmd_queues(args: argparse.Namespace) -> int:
-    rows = _run(args, "GET", "/v1/ops/queues")
+    rows = ops_call(args, "GET", "/v1/ops/queues")
     columns = ["agency", "ready", "in_flight", "dead", "oldest_age_s"]
     table = [[row[c] if row[c] is not None else "" for c in columns] for row in rows]
     print(tabulate(table, headers=columns))
@@ -57,7 +25,7 @@ def cmd_queues(args: argparse.Namespace) -> int:
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     params = {"limit": str(args.limit), **({"agency": args.agency} if args.agency else {})}
-    rows = _run(args, "GET", "/v1/ops/dead-letters", **params)
+    rows = ops_call(args, "GET", "/v1/ops/dead-letters", **params)
     columns = ["id", "agency", "delivery_id", "attempts", "dead_at", "reason"]
     print(tabulate([[row[c] for c in columns] for row in rows], headers=columns))
     return 0
@@ -65,25 +33,20 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 def cmd_dlq_replay(args: argparse.Namespace) -> int:
     for dead_letter_id in args.ids:
-        _run(args, "POST", f"/v1/ops/dead-letters/{dead_letter_id}/replay")
+        ops_call(args, "POST", f"/v1/ops/dead-letters/{dead_letter_id}/replay")
         print(f"replayed {dead_letter_id}")
     return 0
 
 
 def cmd_dlq_purge(args: argparse.Namespace) -> int:
-    body = _run(args, "DELETE", "/v1/ops/dead-letters", agency=args.agency)
+    body = ops_call(args, "DELETE", "/v1/ops/dead-letters", agency=args.agency)
     print(f"purged {body['purged']} dead letter(s) of {body['agency']}")
     return 0
 
 
-def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=DEFAULT_OPS_URL, help="the ops listener")
-    parser.add_argument("--token", help="an operator token (default: $EDOCGW_TOKEN)")
-
-
 def add_subcommands(sub: Any) -> None:
     queues = sub.add_parser("queues", help="queue depths per agency (exit 1 if any dead letters)")
-    _connection_options(queues)
+    ops_connection_options(queues)
     queues.set_defaults(func=cmd_queues)
 
     dlq = sub.add_parser("dlq", help="dead letters: list, replay, purge")
@@ -96,5 +59,5 @@ def add_subcommands(sub: Any) -> None:
     purge = actions.add_parser("purge", help="drop an agency's dead letters")
     purge.add_argument("agency")
     for parser, func in ((listing, cmd_dlq_list), (replay, cmd_dlq_replay), (purge, cmd_dlq_purge)):
-        _connection_options(parser)
+        ops_connection_options(parser)
         parser.set_defaults(func=func)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from tabulate import tabulate
 
 from gateway.audit import chain as audit
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.cli._common import settings_or_exit
+from gateway.config import Settings
 from gateway.directory import Directory
 from gateway.stats import facts
 from gateway.stats.report import Statistics, StatsQuery, fields_for, to_csv
@@ -20,13 +21,6 @@ from gateway.store import open_database
 from gateway.store.db import Database
 
 T = TypeVar("T")
-
-
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise SystemExit(f"edocgw: configuration error: {exc}") from None
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -55,7 +49,7 @@ def _print_rows(rows: list[dict[str, Any]], query: StatsQuery) -> None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     params = {
         k: v
         for k, v in (
@@ -100,7 +94,7 @@ async def _recompute(db: Database, *, apply: bool) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     result = _with_database(settings, lambda db: db.scan(audit.verify))
     if result.ok:
         print(f"audit log intact: {result.events} entries, head {result.head}")

@@ -16,7 +16,8 @@ from typing import Any
 
 from cryptography import x509
 
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.cli._common import settings_or_exit
+from gateway.config import ConfigError, Settings
 from gateway.directory import Directory
 from gateway.edxml import XmlLimits, message_from_tree, read_xml, validate
 from gateway.errors import GatewayError
@@ -130,7 +131,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_or_exit(args.config)
     try:
         verifier = XmlSignatureVerifier(open_trust_store(settings), DEFAULT_POLICY)
     except ConfigError as exc:
@@ -164,10 +165,3 @@ def _verify(settings: Settings, verifier: XmlSignatureVerifier, raw: bytes) -> d
 
 class _UnknownSender(GatewayError):
     code = "unknown_sender"
-
-
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise SystemExit(f"edocgw: configuration error: {exc}") from None

@@ -18,7 +18,7 @@ from gateway.adapter_api import (
     TemporaryFailure,
 )
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy
 from gateway.clock import Clock
@@ -30,7 +30,8 @@ from gateway.directory import Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import Forbidden, GatewayError
 from gateway.intake.claim import Claim
-from gateway.intake.pipeline import Intake, Submission
+from gateway.intake.pipeline import Intake
+from gateway.intake.submission import Submission
 from gateway.log import get_logger
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx

@@ -7,7 +7,7 @@ import binascii
 from dataclasses import dataclass
 
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.clock import Clock
 from gateway.errors import BadInput, NotFound
 from gateway.store import messages as store

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, BusError
 from gateway.clock import Clock, iso
@@ -35,7 +35,7 @@ from gateway.store.db import LARGE_VALUE_BYTES, Database, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
-    from gateway.intake.pipeline import Submission
+    from gateway.intake.submission import Submission
 
 log = get_logger(__name__)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from lxml import etree
 
-from gateway.directory import Agency, Directory
+from gateway.directory import Directory
 from gateway.edxml import (
     Document,
     Message,
@@ -35,6 +34,7 @@ from gateway.errors import (
 )
 from gateway.intake.exchange import Exchange, Receipt
 from gateway.intake.refusals import RefusalLog
+from gateway.intake.submission import Submission
 from gateway.metrics import count_unread_pdf
 from gateway.policy.secrecy import SecrecyGuard
 from gateway.runtime.workers import Workers
@@ -44,37 +44,6 @@ from gateway.store.db import Database, Tx
 # Parsing a few kB takes tens of µs: do it in place. Beyond this, parse on a thread so that a
 # 10 MB document does not hold up the small ones.
 PARSE_IN_PLACE_BYTES = 256 * 1024
-
-
-@dataclass
-class Submission:
-    """A message on its way through the steps; each step fills in what it established."""
-
-    raw: bytes
-    caller: Agency
-    received_at: float
-    declared_secrecy: str | None = None
-    root: etree._Element | None = None
-    message: Message | None = None
-    signature: dict[str, Any] = field(default_factory=dict)
-    recipients: tuple[Agency, ...] = ()
-    original_id: str | None = None  # a status: the document it answers
-    # from a bridge to another network: the agencies that network reaches (AdapterHost.submit)
-    beyond: frozenset[str] | None = None
-    left_to_others: tuple[str, ...] = ()  # recipients named but left to that network
-
-    def recipients_ids(self) -> list[str]:
-        return [agency.id for agency in self.recipients]
-
-    @property
-    def document(self) -> Document:
-        assert isinstance(self.message, Document)
-        return self.message
-
-    @property
-    def status(self) -> StatusMessage:
-        assert isinstance(self.message, StatusMessage)
-        return self.message
 
 
 class Step(Protocol):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.clock import Clock
 from gateway.edxml import Document
 from gateway.errors import GatewayError, SecretDocument
@@ -18,7 +18,7 @@ from gateway.stats.counting import local_day
 from gateway.store.db import Database, StoreError, Tx
 
 if TYPE_CHECKING:
-    from gateway.intake.pipeline import Submission
+    from gateway.intake.submission import Submission
 
 log = get_logger(__name__)
 SAFE_EXTENSIONS = ("level", "field", "rule", "path", "line", "unknown")

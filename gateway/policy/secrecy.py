@@ -52,7 +52,7 @@ from .secrecy_rules import (
 from .secrecy_text import find_stamp, fold_declared
 
 if TYPE_CHECKING:
-    from gateway.intake.pipeline import Submission
+    from gateway.intake.submission import Submission
     from gateway.runtime.workers import Workers
 
 HEADER_FIELD: Final = f"header {HEADER_NAME}"

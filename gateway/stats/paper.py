@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.clock import Clock
 from gateway.errors import BadInput
 from gateway.stats import facts

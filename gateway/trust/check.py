@@ -26,7 +26,7 @@ from gateway.trust.policy import DEFAULT_POLICY
 from gateway.trust.xmldsig import DS_NS, XmlSignatureVerifier, find_signature
 
 if TYPE_CHECKING:
-    from gateway.intake.pipeline import Submission
+    from gateway.intake.submission import Submission
 
 T = TypeVar("T")
 

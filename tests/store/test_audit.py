@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gateway.audit import chain as audit
-from gateway.audit.chain import Event
+from gateway.audit.events import Event
 from gateway.stats import facts
 from gateway.store.db import Database, Tx
 from tests.store.conftest import Store

@@ -35,8 +35,7 @@ from aio_pika.abc import (
 
 from gateway.bus.amqp import codec
 from gateway.bus.amqp.topology import DELAY_HEADER, Topology
-from gateway.bus.base import Handler, RetryPolicy
-from gateway.bus.local.bus import _Outcome, _outcome_of  # the same reading of a handler's outcome
+from gateway.bus.base import Handler, Outcome, RetryPolicy, outcome_of, settlement
 
 log = structlog.get_logger("gateway.bus.amqp")
 
@@ -238,31 +237,28 @@ class RabbitSubscription:
     # --- handling and settling ----------------------------------------------------------------
     async def _handle(self, held: _Held) -> None:
         try:
-            outcome = await _outcome_of(self._handler, codec.received(held.queue, held.env))
+            outcome = await outcome_of(self._handler, codec.received(held.queue, held.env))
             await self._settle(held, outcome)
         finally:  # a cancelled handler leaves its message unacknowledged: RabbitMQ redelivers it
             self._release(held)
 
-    async def _settle(self, held: _Held, outcome: _Outcome) -> None:
+    async def _settle(self, held: _Held, outcome: Outcome) -> None:
         message = held.message
         if not channel_open(message):
             log.warning("bus.settle_lost", queue=held.queue, message_id=held.env.message_id)
             return
-        attempt = held.env.attempt
+        decided = settlement(outcome, held.env.attempt, self._policy)
         try:
-            if outcome.kind == "retry" and not self._policy.exhausted(attempt):
-                delay = outcome.delay_s
-                if delay is None:
-                    delay = self._policy.delay_after(attempt)
-                await self._retry(held.queue, held.env, attempt + 1, delay)
-            elif outcome.kind != "ack":
-                await self._bury(held.queue, held.env, attempt, outcome.reason)
+            if decided.action == "retry":
+                await self._retry(held.queue, held.env, decided.next_attempt, decided.delay_s)
+            elif decided.action == "dead":
+                await self._bury(held.queue, held.env, decided.attempt, decided.reason)
                 log.warning(
                     "bus.dead_lettered",
                     queue=held.queue,
                     message_id=held.env.message_id,
-                    attempts=attempt,
-                    reason=outcome.reason[:200],
+                    attempts=decided.attempt,
+                    reason=decided.reason[:200],
                 )
             self._release(held)  # settled: its copy (if any) is durable
             if self._stopping:

@@ -39,14 +39,15 @@ from gateway.bus.base import (
     DeadLetter,
     DeadLetterNotFound,
     Handler,
+    Outcome,
     OutgoingMessage,
     QueueStats,
     ReceivedMessage,
-    Reject,
-    RetryLater,
     RetryPolicy,
     Subscription,
     Unroutable,
+    outcome_of,
+    settlement,
 )
 from gateway.bus.local import storage as sql
 from gateway.bus.local.index import PRIORITIES, Entry, Index
@@ -85,16 +86,6 @@ _DEFAULT_RETRY = RetryPolicy()
 _DEFAULT_TUNING = LocalBusTuning()
 
 _State = Literal["new", "starting", "started", "closing", "closed"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    kind: Literal["ack", "retry", "reject"]
-    reason: str = ""
-    delay_s: float | None = None
-
-
-_ACK = _Outcome("ack")
 
 
 class LocalBus:
@@ -298,7 +289,7 @@ class LocalBus:
             messages.append((entry, _received(entry, payload)))
         return messages
 
-    async def _settle(self, entry: Entry, outcome: _Outcome) -> None:
+    async def _settle(self, entry: Entry, outcome: Outcome) -> None:
         apply, on_commit = self._settlement(entry, outcome)
         try:
             future = self._writer_or_fail().submit(
@@ -313,22 +304,21 @@ class LocalBus:
             await future
 
     def _settlement(
-        self, entry: Entry, outcome: _Outcome
+        self, entry: Entry, outcome: Outcome
     ) -> tuple[Apply[None], Callable[[None], None]]:
-        if outcome.kind == "ack":
+        # entry.attempts counts the failed deliveries before this one
+        decided = settlement(outcome, entry.attempts + 1, self._retry)
+        attempt = decided.attempt
+        if decided.action == "ack":
             return partial(sql.delete_message, seq=entry.seq), lambda _: self._done(entry)
-        attempt = entry.attempts + 1
         now = self._clock()
-        if outcome.kind == "retry" and not self._retry.exhausted(attempt):
-            delay = outcome.delay_s
-            if delay is None:
-                delay = self._retry.delay_after(attempt)
-            ready_at = now + max(0.0, delay)
+        if decided.action == "retry":
+            ready_at = now + decided.delay_s
             return (
                 partial(sql.postpone, seq=entry.seq, attempts=attempt, ready_at=ready_at),
-                lambda _: self._postponed(entry, attempt, ready_at, outcome.reason),
+                lambda _: self._postponed(entry, attempt, ready_at, decided.reason),
             )
-        reason = outcome.reason[:_MAX_REASON]
+        reason = decided.reason[:_MAX_REASON]
         return (
             partial(sql.bury, seq=entry.seq, attempts=attempt, reason=reason, now=now),
             lambda _: self._buried(entry, attempt, reason),
@@ -623,27 +613,8 @@ class _LocalSubscription:
 
     async def _handle(self, entry: Entry, message: ReceivedMessage) -> None:
         try:
-            outcome = await _outcome_of(self._handler, message)
+            outcome = await outcome_of(self._handler, message)
         except asyncio.CancelledError:
             self._bus._release(entry)
             raise
         await self._bus._settle(entry, outcome)
-
-
-async def _outcome_of(handler: Handler, message: ReceivedMessage) -> _Outcome:
-    try:
-        await handler(message)
-    except RetryLater as exc:
-        return _Outcome("retry", exc.reason, exc.delay_s)
-    except Reject as exc:
-        return _Outcome("reject", exc.reason)
-    except Exception as exc:
-        log.warning(
-            "bus.handler_failed",
-            queue=message.queue,
-            message_id=message.message_id,
-            attempt=message.attempt,
-            error_type=type(exc).__name__,
-        )
-        return _Outcome("retry", f"{type(exc).__name__}: {exc}")
-    return _ACK
