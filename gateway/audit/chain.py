@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from gateway.audit.events import Event
 from gateway.stats import facts
-from gateway.store.db import Query, Row, Tx, insert
+from gateway.store.db import Database, Query, Row, Tx, insert
 from gateway.store.locks import serialised
 from gateway.store.schema import events
 
@@ -69,6 +69,16 @@ async def append(tx: Tx, entries: Sequence[Event]) -> None:
         return
     await facts.project(tx, entries)
     await _chain(tx, entries)
+
+
+async def record(db: Database, entries: Sequence[Event]) -> None:
+    """Record `entries` in a write of their own: what an operator did that changes no other
+    table of the gateway (a state that changes goes with its entries, in its owner's `append`)."""
+
+    async def unit(tx: Tx) -> None:
+        await append(tx, entries)
+
+    await db.write(unit)
 
 
 async def _append_pending(tx: Tx) -> None:

@@ -18,7 +18,7 @@ from gateway.adapter_api import (
     TemporaryFailure,
 )
 from gateway.audit import chain as audit
-from gateway.audit.events import Event
+from gateway.audit.events import Event, EventName
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, ReceivedMessage, Reject, RetryLater, RetryPolicy
 from gateway.clock import Clock
@@ -35,7 +35,7 @@ from gateway.intake.submission import Submission
 from gateway.log import get_logger
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
-from gateway.store.messages import DELIVERED, FAILED, INBOX, QUEUED
+from gateway.store.messages import DELIVERED, FAILED, INBOX, QUEUED, DeliveryState
 
 log = get_logger(__name__)
 
@@ -100,7 +100,11 @@ class GatewayHost:
         await self._move(item, FAILED, {"reason": reason}, event="delivery_failed")
 
     async def _move(
-        self, item: OutboundItem, to_state: str, data: dict[str, Any], event: str = "delivered"
+        self,
+        item: OutboundItem,
+        to_state: DeliveryState,
+        data: dict[str, Any],
+        event: EventName = "delivered",
     ) -> None:
         now = self._clock()
 
