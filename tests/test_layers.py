@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gateway.adapter_api",
         "gateway.vdxp",
         "gateway.runtime",
+        "gateway.sizes",
     ),
     # storage, transport and formats; the steps of the intake that belong to trust and policy,
     # and the submission they read

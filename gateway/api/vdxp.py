@@ -40,6 +40,7 @@ from gateway.intake.pipeline import Intake
 from gateway.intake.submission import Submission
 from gateway.log import get_logger
 from gateway.metrics import ACCEPTED, REFUSED
+from gateway.sizes import LARGE_MESSAGE_BYTES
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import INBOX, DeliveryRecord
@@ -65,8 +66,7 @@ DEFAULT_PAGE = 1000
 FILE_PART = "file_doc"  # the SDK's multipart field
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 REASON_CHARS = 300
-# hashing or encoding a few kB takes microseconds; a 50 MB upload goes to a thread
-IN_PLACE_BYTES = 256 * 1024
+IN_PLACE_BYTES = LARGE_MESSAGE_BYTES  # hashing a few kB takes µs; a 50 MB upload: a thread
 T = TypeVar("T")
 
 

@@ -29,9 +29,10 @@ from gateway.errors import DuplicateConflict, Unavailable
 from gateway.ids import new_id
 from gateway.intake.claim import Claim
 from gateway.log import get_logger
+from gateway.sizes import is_large
 from gateway.stats.counting import local_day
 from gateway.store import messages as store
-from gateway.store.db import LARGE_VALUE_BYTES, Database, StoreError, Tx
+from gateway.store.db import Database, StoreError, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class Exchange:
             return earlier
 
         try:
-            return await self._db.write(unit, large=len(raw) > LARGE_VALUE_BYTES)
+            return await self._db.write(unit, large=is_large(len(raw)))
         except StoreError as exc:
             log.error("store_failed", error=str(exc))
             raise Unavailable("the gateway's store is not answering; send again later") from exc

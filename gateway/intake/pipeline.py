@@ -38,12 +38,9 @@ from gateway.intake.submission import Submission
 from gateway.metrics import count_unread_pdf
 from gateway.policy.secrecy import SecrecyGuard
 from gateway.runtime.workers import Workers
+from gateway.sizes import is_large
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
-
-# Parsing a few kB takes tens of µs: do it in place. Beyond this, parse on a thread so that a
-# 10 MB document does not hold up the small ones.
-PARSE_IN_PLACE_BYTES = 256 * 1024
 
 
 class Step(Protocol):
@@ -71,7 +68,7 @@ class Parse:
         return root, message_from_tree(root)
 
     async def __call__(self, sub: Submission) -> None:
-        if len(sub.raw) <= PARSE_IN_PLACE_BYTES:
+        if not is_large(len(sub.raw)):  # a 10 MB document must not hold up the small ones
             sub.root, sub.message = self._parse(sub.raw)
         else:
             sub.root, sub.message = await asyncio.to_thread(self._parse, sub.raw)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
+from gateway import sizes
 from gateway.errors import Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
@@ -34,9 +35,6 @@ WORKERS_LOST = Counter(
     "Worker processes that died (killed, out of memory, a crash) and were replaced",
     ["lane"],
 )
-# Beyond this, a message is verified by the "large" worker, so that a 10 MB message never
-# queues ahead of small ones (the same threshold as the parse step's).
-LARGE_MESSAGE_BYTES = 256 * 1024
 # A job still running after this is taken for stuck: verifying a 10 MB message takes about half
 # a second here, reading a PDF's first page a few milliseconds.
 JOB_TIMEOUT_S = 120.0
@@ -265,7 +263,7 @@ class Workers:
         }
 
     def is_large(self, size: int) -> bool:
-        return size > LARGE_MESSAGE_BYTES
+        return sizes.is_large(size)
 
     async def in_thread(self, size: int, fn: Callable[..., T], *args: Any) -> T:
         pool = self._large_thread if self.is_large(size) else self._small

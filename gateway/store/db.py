@@ -78,10 +78,6 @@ def insert(table: sa.Table, *columns: str) -> Query:
     return Query(table.insert().values({name: sa.bindparam(name) for name in columns}))
 
 
-# A unit writing a value larger than this says so (`Database.write(..., large=True)`).
-LARGE_VALUE_BYTES = 256 * 1024
-
-
 class Tx(Protocol):
     """A transaction (or a read session): the only way units of work touch the database."""
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.runtime.workers import LARGE_MESSAGE_BYTES, WorkerLost, Workers
+from gateway.runtime.workers import WorkerLost, Workers
+from gateway.sizes import LARGE_MESSAGE_BYTES
 from tests.api.test_exchange import wait_inbox
 from tests.conftest import Net
 from tests.factories import document_bytes
