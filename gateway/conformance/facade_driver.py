@@ -2,8 +2,7 @@
 
 Both parties are department systems that use the axis' SDK against the gateway: they send
 with sendEdoc and collect with getReceivedEdocList, getEdoc and updateStatus done, every call
-signed the SDK's way with the agency's vdxp_secret. Only this module of gateway.vdxp depends on
-the rest of the gateway (the driver protocol); adapters never import it.
+signed the SDK's way with the agency's vdxp_secret, through gateway.vdxp's client.
 """
 
 from __future__ import annotations

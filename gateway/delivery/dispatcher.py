@@ -189,7 +189,7 @@ def check_adapters(settings: Settings, base_dir: Path | None = None) -> None:
 
 class Dispatcher:
     """Consumes every agency's queue and hands each claim to the recipient's adapter, paced
-    per agency (gateway.pacing)."""
+    per agency (gateway.delivery.pacing)."""
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ Agencies whose systems are up share one bus subscription. After a temporary fail
 leaves it (paused): nothing more of its queue is handed out, so the items waiting there keep
 their attempts however long the outage lasts. At its retry time the agency is probed through a
 subscription of its own with prefetch 1: the first delivery that succeeds brings it back into
-the shared subscription, a failure pauses it again for longer (gateway.backoff). An operator's
+the shared subscription, a failure pauses it again for longer (delivery.backoff). An operator's
 reset brings it back at once. Items already handed out when the agency failed are put back on
 the bus until its retry time (one attempt each).
 

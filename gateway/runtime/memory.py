@@ -4,8 +4,8 @@ collector's pauses.
 glibc serves an allocation from the heap unless it is larger than its mmap threshold, and it
 raises that threshold (up to 32 MB) each time a large block is freed: after a few 10 MB
 documents their buffers are heap blocks that stay in the process' RSS once freed. With the
-threshold fixed at 1 MiB, such buffers are mapped and unmapped whole. Measured with
-`bench.load --mix xroad`: peak RSS 252 MB before, 191 MB after, at the same bytes in flight.
+threshold fixed at 1 MiB, such buffers are mapped and unmapped whole (the peak RSS before
+and after: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -42,9 +42,8 @@ def return_large_buffers() -> bool:
 def collect_less_often() -> None:
     """Keep the garbage collector's pauses out of the request path: what start-up allocated
     (modules, classes, the configuration) moves to a generation that is never scanned again,
-    and collections come less often. Measured with `bench.load --size 10k --rate 100` (same
-    session): p99 submit latency 34–98 ms against 76–122 ms with CPython's defaults, when a
-    full collection of the start-up heap landed in a request. Reference counting still frees
+    and collections come less often: a full collection of the start-up heap no longer lands
+    in a request (docs/performance.md). Reference counting still frees
     almost everything at once; only cyclic garbage waits longer."""
     gc.collect()
     gc.freeze()

@@ -1,6 +1,6 @@
 """A worker process: runs the jobs the gateway sends it, one at a time, and answers each.
 
-It talks to the gateway over two pipes it inherits (see `gateway.workers`), in frames: a 4-byte
+It talks to the gateway over two pipes it inherits (see `runtime.workers`), in frames: a 4-byte
 big-endian length, then a pickle. A job is `(job_id, callable)`; an answer is `(job_id, True,
 result)` or `(job_id, False, exception)`. The process ends at the end of its input, which is
 how the gateway stops it; it ignores SIGINT, which a terminal sends to the whole group.

@@ -240,9 +240,8 @@ class Workers:
     With `processes` > 0 (the default), checks run in worker processes, which use the
     machine's other cores instead of taking the GIL from the event loop, in two lanes of
     `processes` each: small messages in one, large ones and PDFs in the other, so that a 10 MB
-    verification never queues ahead of small ones. Measured with `bench.load --signed`
-    (docs/trust.md), signed 10 kB documents: 106 docs/s end to end verified on threads (the
-    gateway GIL-bound), 143 docs/s in a process. A worker that dies costs the jobs it had
+    verification never queues ahead of small ones (docs/performance.md: a third more signed
+    documents per second than on threads). A worker that dies costs the jobs it had
     (`WorkerLost`, 503: send again) and is replaced on the lane's next job; no job is run again
     here, since the one that killed a worker would likely kill the next. A job still running
     after `job_timeout_s` is taken for stuck: its worker is killed, with the same outcome for

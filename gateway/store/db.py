@@ -3,9 +3,9 @@
 Statements are written once with SQLAlchemy Core and compiled once per dialect; execution goes
 straight to the driver (sqlite3, asyncpg). On this kind of machine SQLAlchemy's execution layer
 costs five times what the statement does, and an aiosqlite hop per statement costs more still,
-so a unit of work is an async function over a `Tx` that the driver runs whole:
-SQLite runs units on its own threads and group-commits concurrent writes in one transaction;
-PostgreSQL runs them on the event loop, several transactions at once.
+so a unit of work is an async function over a `Tx` that the driver runs whole. Both run units
+on the event loop and group-commit concurrent writes: SQLite one transaction at a time (a batch
+holding a large value on a writer thread), PostgreSQL several at once.
 """
 
 from __future__ import annotations

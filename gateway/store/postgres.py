@@ -4,9 +4,8 @@ Units run on the event loop. Concurrent writes queue up while transactions are i
 `parallel_writes` of them) and go together in the next one: one commit (one WAL flush) for many
 units. What must be serial across transactions and nodes, the audit chain, waits until the end
 of a transaction (`Tx.before_commit`): one wait for the chain's lock per batch, held for the
-last statements only (see `store.locks.serialised`). Measured with `bench.load`, RabbitMQ +
-PostgreSQL, 10 kB, 32 submitters, alternating runs: 163 and 128 docs/s against 129 and 112 with one
-transaction at a time and the chain appended unit by unit. Here a round trip to the server
+last statements only (see `store.locks.serialised`; docs/performance.md has the figures
+against one transaction at a time). Here a round trip to the server
 costs ~250 µs, more than the statement, so there is no SAVEPOINT per unit as on SQLite: when a
 unit raises, the transaction is rolled back and run again without it, and the unit runs alone
 to get its own outcome. A unit that loses a deadlock or a serialization conflict (with another

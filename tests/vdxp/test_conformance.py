@@ -1,5 +1,5 @@
 """The conformance stories through the national axis' façade: once with the product's driver
-(gateway.vdxp.driver, calls signed as the issue describes the SDK's signing), once with a
+(conformance.facade_driver, calls signed as the issue describes the SDK's signing), once with a
 driver speaking exactly as SDKVXP 2.0.1 does (tests/vdxp/sdk_client.py)."""
 
 from __future__ import annotations

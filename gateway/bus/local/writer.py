@@ -4,9 +4,8 @@ A commit with fsync costs about as much for fifty rows as for one (about 0.3 ms 
 machine), so coroutines only enqueue jobs; at the end of the loop's turn everything enqueued
 during it runs in one transaction, commits once, and the whole batch is resolved. The jobs are
 small (claims, acks, retries), so running them on the loop costs it less than handing them to a
-thread and back did: that hand-off also waited for the GIL while the loop was busy. Measured with
-`bench.load`, 10 kB at 250 documents/s, alternating runs: publish p50 2.2 and 5.1 ms, submit
-p50 11 and 25 ms, against 5.8 and 8.3 ms, 28 and 37 ms with a writer thread.
+thread and back did: that hand-off also waited for the GIL while the loop was busy (the
+figures: docs/performance.md).
 """
 
 from __future__ import annotations
