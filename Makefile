@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := gateway adapters tests bench
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+
+# The everyday loop: no gateway processes, no RabbitMQ or PostgreSQL, no browser.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not e2e and not rabbitmq and not postgres and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(SRC)

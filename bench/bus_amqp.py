@@ -31,8 +31,8 @@ import structlog
 
 from bench.child import own_cpu
 from gateway.bus import OutgoingMessage, ReceivedMessage
-from gateway.bus._amqp_topology import DELAY_LADDER_MS
-from gateway.bus.amqp import RabbitBus, RabbitTuning
+from gateway.bus.amqp.bus import RabbitBus, RabbitTuning
+from gateway.bus.amqp.topology import DELAY_LADDER_MS
 
 QUEUE = "000.00.00.H26"
 BUS_URL = ["amqp://guest:guest@127.0.0.1:5672/"]

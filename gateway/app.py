@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.adapter_api import AdapterFactory
-from gateway.adapter_host import instances
 from gateway.api.adapters import AdaptersApi
 from gateway.api.agency import AgencyApi
 from gateway.api.audit import AuditApi
@@ -28,30 +27,31 @@ from gateway.api.ops import OpsApi
 from gateway.api.problems import problems
 from gateway.api.queues import QueuesApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
-from gateway.backoff import BackoffPolicy
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
-from gateway.delivery import Dispatcher, GatewayHost, load_adapters
+from gateway.delivery.backoff import BackoffPolicy
+from gateway.delivery.dispatcher import Dispatcher, GatewayHost, load_adapters
+from gateway.delivery.host import instances
+from gateway.delivery.listeners import Listeners
+from gateway.delivery.mailbox import Mailbox
+from gateway.delivery.pacing import Pacing
 from gateway.directory import Directory
 from gateway.edxml import XmlLimits
-from gateway.exchange import Exchange
-from gateway.intake import build_intake
-from gateway.lifecycle import Listeners
+from gateway.intake.exchange import Exchange
+from gateway.intake.pipeline import build_intake
+from gateway.intake.refusals import RefusalLog
 from gateway.log import get_logger
-from gateway.mailbox import Mailbox
-from gateway.pacing import Pacing
-from gateway.paper import PaperRegister
-from gateway.refusals import RefusalLog
+from gateway.runtime.workers import Workers
+from gateway.stats.paper import PaperRegister
 from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
 from gateway.trust.check import SignatureCheck, prime_worker
 from gateway.trust.material import TrustMaterial, reload_on_sighup
 from gateway.trust.tls import ClientCertificates, server_context
-from gateway.workers import Workers
 
 log = get_logger(__name__)
 

@@ -16,6 +16,32 @@ from tests.harness import AGENCIES, AgencyCalls, make_settings
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]
 
+E2E = Path(__file__).parent / "e2e"
+# A test needs a server when it uses its fixtures (tests/servers.py) or runs once per server kind.
+SERVER_FIXTURES = {
+    "rabbitmq": {"rabbitmq_vhost", "rabbitmq_fresh_vhost"},
+    "postgres": {"postgres_admin", "postgres_database", "postgres_session_url"},
+}
+SERVER_PARAMS = {"rabbitmq": {"amqp"}, "postgres": {"postgresql"}}
+
+
+def markers_of(item: pytest.Item) -> set[str]:
+    found = {"e2e"} if E2E in Path(item.path).parents else set()
+    fixtures = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    params = {v for v in callspec.params.values() if isinstance(v, str)} if callspec else set()
+    for marker, names in SERVER_FIXTURES.items():
+        if fixtures & names or params & SERVER_PARAMS[marker]:
+            found.add(marker)
+    return found
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs (pyproject's markers), so `-m` can leave the slow out."""
+    for item in items:
+        for marker in sorted(markers_of(item)):
+            item.add_marker(marker)
+
 
 @pytest.fixture
 async def gateway_factory(tmp_path: Path) -> AsyncIterator[GatewayFactory]:

@@ -7,15 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
-from gateway.audit import Event
-from gateway.backoff import BackoffState
+from gateway.audit import chain as audit
+from gateway.audit.events import Event
 from gateway.clock import Clock, iso
+from gateway.delivery.backoff import BackoffState
+from gateway.delivery.pacing import Instance, Pacing
 from gateway.errors import NotFound
-from gateway.pacing import Instance, Pacing
-from gateway.store.db import Database, Tx
+from gateway.store.db import Database
 
 
 def _row(instance: Instance, state: BackoffState | None) -> dict[str, Any]:
@@ -67,8 +67,4 @@ class AdaptersApi:
             recipient=instance.agency,
             data={"instance": instance.name},
         )
-
-        async def unit(tx: Tx) -> None:
-            await audit.append(tx, [entry])
-
-        await self._db.write(unit)
+        await audit.record(self._db, [entry])

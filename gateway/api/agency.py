@@ -7,20 +7,21 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from gateway import paper
 from gateway.api.auth import caller_agency, requires
 from gateway.api.formats import json_response, stats_response
+from gateway.audit.trace import trace
 from gateway.clock import Clock, iso
+from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Directory
 from gateway.errors import BadInput, UnsupportedMessage
-from gateway.exchange import Receipt
-from gateway.intake import Intake, Submission
-from gateway.mailbox import Mailbox
+from gateway.intake.exchange import Receipt
+from gateway.intake.pipeline import Intake
+from gateway.intake.submission import Submission
 from gateway.metrics import ACCEPTED
-from gateway.paper import PaperRegister
+from gateway.stats import paper
+from gateway.stats.paper import PaperRegister
 from gateway.stats.report import Statistics, StatsQuery
 from gateway.store.db import Database
-from gateway.trace import trace
 
 XML_TYPES = ("application/xml", "text/xml", "application/edxml+xml", "application/octet-stream")
 SECRECY_HEADER = "Edoc-Secrecy"

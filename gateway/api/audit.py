@@ -6,9 +6,9 @@ from datetime import date
 
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import requires
 from gateway.api.formats import json_response, stats_response
+from gateway.audit import chain as audit
 from gateway.directory import Directory
 from gateway.errors import BadInput
 from gateway.stats.page import monthly_page

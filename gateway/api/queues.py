@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.events import Event, EventName
 from gateway.bus.base import Bus, DeadLetterNotFound
 from gateway.clock import Clock, iso
 from gateway.directory import Directory
 from gateway.errors import BadInput, NotFound
 from gateway.store import messages as store
-from gateway.store.db import Database, Tx
+from gateway.store.db import Database
 
 MAX_LIST = 1000
 
@@ -99,21 +99,24 @@ class QueuesApi:
         return json_response({"agency": agency, "purged": purged})
 
     async def _record(
-        self, event: str, request: web.Request, delivery_id: str | None, agency: str, **data: int
+        self,
+        event: EventName,
+        request: web.Request,
+        delivery_id: str | None,
+        agency: str,
+        **data: int,
     ) -> None:
         now = self._clock()
         operator = principal(request).name
-
-        async def unit(tx: Tx) -> None:
-            delivery = None if delivery_id is None else await store.delivery(tx, delivery_id)
-            entry = Event(
-                event,
-                at=now,
-                actor=operator,
-                message_id=None if delivery is None else delivery.message_id,
-                recipient=agency,
-                data={"delivery_id": delivery_id, **data} if delivery_id else dict(data),
-            )
-            await audit.append(tx, [entry])
-
-        await self._db.write(unit)
+        delivery = None
+        if delivery_id is not None:
+            delivery = await self._db.read(lambda tx: store.delivery(tx, delivery_id))
+        entry = Event(
+            event,
+            at=now,
+            actor=operator,
+            message_id=None if delivery is None else delivery.message_id,
+            recipient=agency,
+            data={"delivery_id": delivery_id, **data} if delivery_id else dict(data),
+        )
+        await audit.record(self._db, [entry])

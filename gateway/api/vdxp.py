@@ -20,7 +20,6 @@ from typing import TypeVar
 import structlog
 from aiohttp import web
 
-from gateway import audit
 from gateway.api.auth import VDXP_SIGNED, caller_agency, signed_by_vdxp
 from gateway.api.vdxp_answers import sdk_answers, sdk_response
 from gateway.api.vdxp_lists import (
@@ -31,8 +30,10 @@ from gateway.api.vdxp_lists import (
     sent_rows,
 )
 from gateway.api.vdxp_replays import ReplayGuard
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.events import Event
 from gateway.clock import Clock
+from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Agency, Directory
 from gateway.edxml import StatusMessage
 from gateway.errors import (
@@ -43,11 +44,12 @@ from gateway.errors import (
     Unauthorized,
     UnsupportedMessage,
 )
-from gateway.exchange import Receipt
-from gateway.intake import Intake, Submission
+from gateway.intake.exchange import Receipt
+from gateway.intake.pipeline import Intake
+from gateway.intake.submission import Submission
 from gateway.log import get_logger
-from gateway.mailbox import Mailbox
 from gateway.metrics import ACCEPTED
+from gateway.sizes import LARGE_MESSAGE_BYTES
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import INBOX, DeliveryRecord
@@ -84,8 +86,7 @@ REPEATABLE_ACKS = ("done", "processing")
 FILE_PART = "file_doc"  # the SDK's multipart field
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 REASON_CHARS = 300
-# hashing or encoding a few kB takes microseconds; a 50 MB upload goes to a thread
-IN_PLACE_BYTES = 256 * 1024
+IN_PLACE_BYTES = LARGE_MESSAGE_BYTES  # hashing a few kB takes µs; a 50 MB upload: a thread
 T = TypeVar("T")
 
 

@@ -22,7 +22,7 @@ from gateway.bus.base import (
     Subscription,
     Unroutable,
 )
-from gateway.bus.local import BusLocked, CommitStats, LocalBus, LocalBusTuning
+from gateway.bus.local.bus import BusLocked, CommitStats, LocalBus, LocalBusTuning
 
 __all__ = [
     "LOCAL_BUS_FILE",
@@ -63,7 +63,7 @@ def open_bus(settings: BusSettingsLike, data_dir: Path, retry: RetryPolicy) -> B
     if settings.url == "local":
         return LocalBus(data_dir / LOCAL_BUS_FILE, retry=retry)
     if settings.url.startswith(("amqp://", "amqps://")):
-        from gateway.bus.amqp import RabbitBus  # aio-pika is loaded only when it is used
+        from gateway.bus.amqp.bus import RabbitBus  # aio-pika is loaded only when it is used
 
         return RabbitBus(settings.url, retry=retry)
     raise BusUnavailable(f"bus url {settings.url!r}: not local, amqp:// or amqps://")

@@ -13,7 +13,11 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
+
+import structlog
+
+log = structlog.get_logger("gateway.bus")
 
 URGENT = 1  # priorities are 0 (normal) to 3 (hỏa tốc); anything above 0 is urgent
 
@@ -147,3 +151,63 @@ class Bus(Protocol):
         """Put a dead letter back on its queue with a fresh attempt count."""
 
     async def purge_dead(self, queue: str) -> int: ...
+
+
+# --- settling a handled message: the same decision and attempt numbering on every bus ---------
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a handler's return or exception asks of the bus."""
+
+    kind: Literal["ack", "retry", "reject"]
+    reason: str = ""
+    delay_s: float | None = None
+
+
+ACK = Outcome("ack")
+
+
+async def outcome_of(handler: Handler, message: ReceivedMessage) -> Outcome:
+    """Run `handler` on `message` and read what it asks: an unexpected exception is a retry."""
+    try:
+        await handler(message)
+    except RetryLater as exc:
+        return Outcome("retry", exc.reason, exc.delay_s)
+    except Reject as exc:
+        return Outcome("reject", exc.reason)
+    except Exception as exc:
+        log.warning(
+            "bus.handler_failed",
+            queue=message.queue,
+            message_id=message.message_id,
+            attempt=message.attempt,
+            error_type=type(exc).__name__,
+        )
+        return Outcome("retry", f"{type(exc).__name__}: {exc}")
+    return ACK
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What becomes of a message after delivery number `attempt` (1 on the first): `ack` removes
+    it, `retry` delivers it again as attempt `attempt + 1` after `delay_s`, `dead` moves it to
+    the dead letters, which record `attempt` attempts."""
+
+    action: Literal["ack", "retry", "dead"]
+    attempt: int
+    delay_s: float = 0.0
+    reason: str = ""
+
+    @property
+    def next_attempt(self) -> int:
+        return self.attempt + 1
+
+
+def settlement(outcome: Outcome, attempt: int, policy: RetryPolicy) -> Settlement:
+    """Retry or dead-letter: a retry while `policy` allows another attempt, else a dead letter
+    (a rejection goes there at once)."""
+    if outcome.kind == "ack":
+        return Settlement("ack", attempt)
+    if outcome.kind == "retry" and not policy.exhausted(attempt):
+        delay = outcome.delay_s if outcome.delay_s is not None else policy.delay_after(attempt)
+        return Settlement("retry", attempt, max(0.0, delay), outcome.reason)
+    return Settlement("dead", attempt, reason=outcome.reason)

@@ -52,8 +52,8 @@ from .secrecy_rules import (
 from .secrecy_text import find_stamp, fold_declared
 
 if TYPE_CHECKING:
-    from gateway.intake import Submission
-    from gateway.workers import Workers
+    from gateway.intake.submission import Submission
+    from gateway.runtime.workers import Workers
 
 HEADER_FIELD: Final = f"header {HEADER_NAME}"
 SECRECY_LEVEL_FIELD: Final = "OtherInfo/SecrecyLevel"

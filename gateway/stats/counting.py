@@ -19,6 +19,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from gateway.audit.events import Counted
+
 Channel = Literal["electronic", "paper", "secret"]
 ELECTRONIC: Channel = "electronic"
 PAPER: Channel = "paper"
@@ -54,17 +56,15 @@ def fact_of(
     """The fact an audit entry establishes, if it is one that counts."""
     if actor is None or recipient is None:
         return None
-    document_id = str(data.get("document_id", ""))
-    day = str(data.get("day", ""))
+    read = Counted.read(data)
     if event == "accepted":
-        if data.get("kind") != "edoc" or data.get("business_type") not in COUNTED_BUSINESS_TYPES:
+        if read.kind != "edoc" or read.business_type not in COUNTED_BUSINESS_TYPES:
             return None
-        paper_copy = bool(data.get("paper_copy"))
-        return Fact(actor, document_id, recipient, ELECTRONIC, day, paper_copy)
+        return Fact(actor, read.document_id, recipient, ELECTRONIC, read.day, read.paper_copy)
     if event == "paper_declared":
-        return Fact(actor, document_id, recipient, PAPER, day, False)
+        return Fact(actor, read.document_id, recipient, PAPER, read.day, False)
     if event == "secret_excluded":
-        return Fact(actor, document_id, recipient, SECRET, day, False)
+        return Fact(actor, read.document_id, recipient, SECRET, read.day, False)
     return None
 
 

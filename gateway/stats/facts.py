@@ -15,7 +15,7 @@ from gateway.store.db import PerDialect, Query, Row, Tx, insert
 from gateway.store.schema import events, exchanges
 
 if TYPE_CHECKING:
-    from gateway.audit import Event
+    from gateway.audit.events import Event
 
 _COLUMNS = ("sender", "document_id", "recipient", "channel", "day", "paper_copy")
 _INSERT = insert(exchanges, *_COLUMNS)

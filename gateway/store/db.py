@@ -3,9 +3,9 @@
 Statements are written once with SQLAlchemy Core and compiled once per dialect; execution goes
 straight to the driver (sqlite3, asyncpg). On this kind of machine SQLAlchemy's execution layer
 costs five times what the statement does, and an aiosqlite hop per statement costs more still,
-so a unit of work is an async function over a `Tx` that the driver runs whole:
-SQLite runs units on its own threads and group-commits concurrent writes in one transaction;
-PostgreSQL runs them on the event loop, several transactions at once.
+so a unit of work is an async function over a `Tx` that the driver runs whole. Both run units
+on the event loop and group-commit concurrent writes: SQLite one transaction at a time (a batch
+holding a large value on a writer thread), PostgreSQL several at once.
 """
 
 from __future__ import annotations
@@ -76,10 +76,6 @@ class PerDialect(Query):
 def insert(table: sa.Table, *columns: str) -> Query:
     """INSERT of exactly these columns, each bound by its own name."""
     return Query(table.insert().values({name: sa.bindparam(name) for name in columns}))
-
-
-# A unit writing a value larger than this says so (`Database.write(..., large=True)`).
-LARGE_VALUE_BYTES = 256 * 1024
 
 
 class Tx(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,13 +12,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.store.db import PerDialect, Query, Row, Tx, insert
 from gateway.store.schema import bodies, deliveries, messages
 
-QUEUED, INBOX, DELIVERED, ACKED, FAILED = "queued", "inbox", "delivered", "acked", "failed"
+DeliveryState = Literal["queued", "inbox", "delivered", "acked", "failed"]
+MessageKind = Literal["edoc", "status"]
+QUEUED: Final[DeliveryState] = "queued"
+INBOX: Final[DeliveryState] = "inbox"
+DELIVERED: Final[DeliveryState] = "delivered"
+ACKED: Final[DeliveryState] = "acked"
+FAILED: Final[DeliveryState] = "failed"
 
 
 @dataclass(frozen=True)
 class MessageRecord:
     id: str
-    kind: str  # edoc | status
+    kind: MessageKind
     sender: str
     document_id: str
     business_type: int | None
@@ -39,12 +45,12 @@ class DeliveryRecord:
     message_id: str
     recipient: str
     sender: str
-    kind: str
+    kind: MessageKind
     document_id: str
     priority: int
     size: int
     received_at: float
-    state: str
+    state: DeliveryState
     seq: int | None = None  # assigned by the database; orders the inbox
 
 

@@ -4,9 +4,8 @@ Units run on the event loop. Concurrent writes queue up while transactions are i
 `parallel_writes` of them) and go together in the next one: one commit (one WAL flush) for many
 units. What must be serial across transactions and nodes, the audit chain, waits until the end
 of a transaction (`Tx.before_commit`): one wait for the chain's lock per batch, held for the
-last statements only (see `serialised`). Measured with `bench.load`, RabbitMQ + PostgreSQL,
-10 kB, 32 submitters, alternating runs: 163 and 128 docs/s against 129 and 112 with one
-transaction at a time and the chain appended unit by unit. Here a round trip to the server
+last statements only (see `store.locks.serialised`; docs/performance.md has the figures
+against one transaction at a time). Here a round trip to the server
 costs ~250 µs, more than the statement, so there is no SAVEPOINT per unit as on SQLite: when a
 unit raises, the transaction is rolled back and run again without it, and the unit runs alone
 to get its own outcome. A unit that loses a deadlock or a serialization conflict (with another
@@ -19,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,13 +26,10 @@ from typing import Any, TypeVar, cast
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.expression import Executable
 
 from gateway.log import get_logger
 from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
+from gateway.store.locks import Serialise
 
 T = TypeVar("T")
 
@@ -129,7 +124,7 @@ class PostgresTx:
         return cast(list[Row], rows)
 
     async def fetchone(self, query: Query, params: Params | None = None) -> Row | None:
-        lock = query.statement.key if isinstance(query.statement, _Serialise) else None
+        lock = query.statement.key if isinstance(query.statement, Serialise) else None
         if lock is not None and lock in self._locks:
             return _LOCKED  # held until the transaction ends: no need to ask again
         sql, args = query.bind(self.dialect, params)
@@ -308,7 +303,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     left open, but skips its default reset (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL`), a round trip on every release: one statement in five the gateway sent. The
     gateway leaves no session state behind: no SET, LISTEN or cursor, and only
-    transaction-level advisory locks (see `serialised`)."""
+    transaction-level advisory locks (see `gateway.store.locks.serialised`)."""
 
 
 _SELECT_ONE = Query(sa.select(sa.literal(1)))
@@ -325,28 +320,4 @@ def where(url: str) -> str:
 
 
 # --- serialising writers across nodes ---------------------------------------------------------
-class _Serialise(Executable, ClauseElement):
-    inherit_cache = True
-
-    def __init__(self, key: int) -> None:
-        self.key = key
-
-
-@compiles(_Serialise)
-def _serialise_elsewhere(element: _Serialise, compiler: SQLCompiler, **kw: Any) -> str:
-    return "SELECT 1"  # SQLite: one writer at a time already
-
-
-@compiles(_Serialise, "postgresql")
-def _serialise_postgresql(element: _Serialise, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"SELECT pg_advisory_xact_lock({int(element.key)})"
-
-
 _LOCKED: Row = {"locked": True}
-
-
-def serialised(name: str) -> Query:
-    """A statement that, run inside a write, makes every other writer of `name` (on any node)
-    wait until this transaction ends: a PostgreSQL transaction-level advisory lock."""
-    digest = hashlib.sha256(f"edocgw:{name}".encode()).digest()
-    return Query(_Serialise(int.from_bytes(digest[:8], "big", signed=True)))

@@ -104,7 +104,7 @@ exchanges = sa.Table(
     sa.Index("ix_exchanges_day", "day", "sender"),
 )
 
-# Per-agency backoff of the delivery adapters (gateway.backoff): kept so that a restart does not
+# Per-agency backoff of the delivery adapters (delivery.backoff): kept so that a restart does not
 # start hammering a department system that is down, nor forget an operator's reset.
 adapter_backoff = sa.Table(
     "adapter_backoff",

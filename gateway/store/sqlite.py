@@ -4,8 +4,7 @@ Writes queue up while a commit is in flight and go together in the next transact
 for all of them); each unit runs under its own SAVEPOINT, so a unit that raises is rolled back
 without its neighbours. A transaction runs on the event loop itself: its statements take a few
 µs each and the fsync a fraction of a millisecond, less than handing the batch to a thread and
-back costs the loop (`bench.load`, 10 kB at 100 documents/s, alternating runs: p99 submit
-15.6 and 14.7 ms, 0.44 and 0.46 cores, against 30.4 and 34.0 ms, 0.59 and 0.64 cores). A batch
+back costs the loop (docs/performance.md). A batch
 holding a large value (a body of megabytes, `write(..., large=True)`) runs on a writer thread
 instead, where SQLite writes it with the GIL released while the loop serves the small ones. One
 flusher runs the batches one after the other, so the loop's connection and the thread's never
@@ -28,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
-from gateway.outcomes import settle
+from gateway.runtime.futures import settle
 from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
 
 T = TypeVar("T")

@@ -19,14 +19,14 @@ from gateway.config import Settings
 from gateway.directory import Agency
 from gateway.edxml import Document, Message, XmlLimits, message_from_tree, read_xml
 from gateway.errors import SignatureMissing
+from gateway.runtime.workers import Workers
 from gateway.trust.material import TrustMaterial, open_trust_store
 from gateway.trust.pdf import check_pdf_attachments, is_pdf
 from gateway.trust.policy import DEFAULT_POLICY
 from gateway.trust.xmldsig import DS_NS, XmlSignatureVerifier, find_signature
-from gateway.workers import Workers
 
 if TYPE_CHECKING:
-    from gateway.intake import Submission
+    from gateway.intake.submission import Submission
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ Both sides use it: the `vdxp` bridge adapter signs its calls to the axis, and th
 façade (`gateway.api.vdxp`) verifies the calls of department systems that use the SDK. It is
 protocol code only, like `gateway.edxml` is format code: it imports nothing of the gateway, so
 adapters may import it beside `gateway.adapter_api` and `gateway.edxml` (docs/vdxp.md). The
-one exception, `gateway.vdxp.driver` (the façade's conformance driver), is never imported here.
+façade's conformance driver, which does import the gateway, is gateway.conformance.facade_driver.
 """
 
 from .answers import (

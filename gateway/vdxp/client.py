@@ -1,7 +1,7 @@
 """A client of the axis' operations, each call signed the SDK's way.
 
 The `vdxp` bridge calls the national axis with it; the conformance driver of the façade
-(gateway.vdxp.driver) calls the gateway with it, as a department's SDK would.
+(gateway.conformance.facade_driver) calls the gateway with it, as a department's SDK would.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from gateway.adapter_api import AdapterHost, OutboundItem, TemporaryFailure
-from gateway.backoff import BackoffPolicy, BackoffState, BackoffStore
-from gateway.bus.local import LocalBus
+from gateway.bus.local.bus import LocalBus
 from gateway.config import AdapterSettings, DatabaseSettings
-from gateway.pacing import Instance, Pacing
+from gateway.delivery.backoff import BackoffPolicy, BackoffState, BackoffStore
+from gateway.delivery.pacing import Instance, Pacing
 from gateway.store import open_database
 from gateway.store.db import Database
 from tests.adapters.fakes import item

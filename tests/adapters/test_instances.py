@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 import pytest
 
 from gateway.adapter_api import AdapterHost, LifecycleEvent, OutboundItem, PermanentFailure
-from gateway.adapter_host import instances
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.config import ConfigError, DeliverySettings, load_settings
-from gateway.delivery import check_adapters
+from gateway.delivery.dispatcher import check_adapters
+from gateway.delivery.host import instances
 from gateway.directory import Directory
 from tests.api.test_exchange import wait_inbox
 from tests.factories import document_bytes

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bus._amqp_topology import Topology
-from gateway.bus.amqp import RabbitBus, RabbitTuning
+from gateway.bus.amqp.bus import RabbitBus, RabbitTuning
+from gateway.bus.amqp.topology import Topology
 from gateway.bus.base import Bus, ReceivedMessage, RetryPolicy
-from gateway.bus.local import LocalBus, LocalBusTuning
+from gateway.bus.local.bus import LocalBus, LocalBusTuning
 from tests.servers import RabbitVhost, delete_queues
 from tests.servers import rabbitmq_vhost as rabbitmq_vhost  # a session fixture
 

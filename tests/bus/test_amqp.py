@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aio_pika
 import pytest
 
-from gateway.bus._amqp_codec import ATTEMPT, PUBLISHED_MS
-from gateway.bus._amqp_topology import DELAY_LADDER_MS, Topology, delay_step
-from gateway.bus.amqp import RabbitBus, RabbitTuning
+from gateway.bus.amqp.bus import RabbitBus, RabbitTuning
+from gateway.bus.amqp.codec import ATTEMPT, PUBLISHED_MS
+from gateway.bus.amqp.topology import DELAY_LADDER_MS, Topology, delay_step
 from gateway.bus.base import (
     URGENT,
     BusUnavailable,

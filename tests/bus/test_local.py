@@ -15,8 +15,7 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from gateway.bus import LOCAL_BUS_FILE, open_bus
-from gateway.bus import _sqlite as sql
-from gateway.bus.amqp import RabbitBus
+from gateway.bus.amqp.bus import RabbitBus
 from gateway.bus.base import (
     BusUnavailable,
     DeadLetterNotFound,
@@ -26,7 +25,8 @@ from gateway.bus.base import (
     RetryPolicy,
     Unroutable,
 )
-from gateway.bus.local import BusLocked, LocalBus, LocalBusTuning
+from gateway.bus.local import storage as sql
+from gateway.bus.local.bus import BusLocked, LocalBus, LocalBusTuning
 
 CHILD = Path(__file__).with_name("crash_child.py")
 WAIT_S = 10.0
@@ -432,7 +432,7 @@ async def test_a_cancelled_publish_is_still_committed_and_delivered(open_local, 
 
 
 async def test_a_broken_writer_fails_fast_instead_of_hanging(open_local, monkeypatch):
-    from gateway.bus._writer import GroupCommitWriter
+    from gateway.bus.local.writer import GroupCommitWriter
 
     class WriterBug(BaseException):
         pass

@@ -9,7 +9,7 @@ import sys
 
 PROBE = """
 import gc, json, sys
-from gateway.memory import GC_YOUNG_THRESHOLD, collect_less_often, return_large_buffers
+from gateway.runtime.memory import GC_YOUNG_THRESHOLD, collect_less_often, return_large_buffers
 before = gc.get_freeze_count()
 collect_less_often()
 json.dump({

@@ -13,7 +13,8 @@ import pytest
 
 from gateway.edxml import Attachment, Document, OtherInfo
 from gateway.errors import BadInput, SchemaInvalid, SecretDocument
-from gateway.intake import Step, Submission
+from gateway.intake.pipeline import Step
+from gateway.intake.submission import Submission
 from gateway.policy.secrecy import (
     SecrecyFinding,
     SecrecyGuard,

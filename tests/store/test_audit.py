@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway import audit
-from gateway.audit import Event
+from gateway.audit import chain as audit
+from gateway.audit.events import Event
 from gateway.stats import facts
 from gateway.store.db import Database, Tx
 from tests.store.conftest import Store

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gateway import audit
+from gateway.audit import chain as audit
+from gateway.delivery.mailbox import Mailbox
 from gateway.errors import NotFound
-from gateway.mailbox import Mailbox
 from gateway.store import messages as store
 from gateway.store.db import Database
 from gateway.store.messages import ACKED, INBOX, QUEUED, DeliveryRecord, MessageRecord

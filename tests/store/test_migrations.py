@@ -12,7 +12,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.config import DatabaseSettings
 from gateway.store import SQLITE_FILE, migrate_database, open_database
 from gateway.store.migrate import MIGRATIONS

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.api.auth import token_sha256
-from gateway.cli import main
+from gateway.cli.main import main
 from tests.factories import document_bytes
 from tests.harness import FINANCE, HOME_AFFAIRS
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.workers import LARGE_MESSAGE_BYTES, WorkerLost, Workers
+from gateway.runtime.workers import WorkerLost, Workers
+from gateway.sizes import LARGE_MESSAGE_BYTES
 from tests.api.test_exchange import wait_inbox
 from tests.conftest import Net
 from tests.factories import document_bytes
@@ -50,7 +51,7 @@ def worker_processes() -> list[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except FileNotFoundError:
             continue
-        if b"gateway._worker_process" in command and running(pid):
+        if b"gateway.runtime.worker_process" in command and running(pid):
             found.append(pid)
     return found
 

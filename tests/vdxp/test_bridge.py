@@ -13,7 +13,7 @@ import pytest
 
 from adapters.vdxp.poller import backoff_s
 from gateway.config import ConfigError, DeliverySettings
-from gateway.delivery import check_adapters
+from gateway.delivery.dispatcher import check_adapters
 from gateway.vdxp import sdk_hash_file, sdk_timestamp, sign_headers
 from gateway.vdxp.client import AxisClient, AxisRefused
 from tests.api.test_exchange import wait_inbox

@@ -1,5 +1,5 @@
 """The conformance stories through the national axis' façade: once with the product's driver
-(gateway.vdxp.driver, calls signed as the issue describes the SDK's signing), once with a
+(conformance.facade_driver, calls signed as the issue describes the SDK's signing), once with a
 driver speaking exactly as SDKVXP 2.0.1 does (tests/vdxp/sdk_client.py)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gateway.conformance.driver import Driver, Outcome, Received
+from gateway.conformance.facade_driver import FacadeDriver
 from gateway.conformance.stories import MARKER, Context, Parties, run_stories
-from gateway.vdxp.driver import FacadeDriver
 from tests.conftest import Net
 from tests.harness import FINANCE, HOME_AFFAIRS, make_settings
 from tests.vdxp.conftest import with_vdxp_secrets

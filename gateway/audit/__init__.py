@@ -1,0 +1,1 @@
+"""The hash-chained audit log, its vocabulary, and the trace of a message read from it."""

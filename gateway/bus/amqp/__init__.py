@@ -1,0 +1,1 @@
+"""The RabbitMQ bus: `bus.RabbitBus`, its consumer, topology and message codec."""

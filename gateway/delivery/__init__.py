@@ -1,0 +1,1 @@
+"""From the bus to the agencies: the dispatcher, the adapter host, pacing and mailboxes."""

@@ -1,0 +1,81 @@
+"""Refusals in the audit log: who was refused what, and why, without anything of the body.
+
+A document refused as secret also counts as `secret_excluded`, once per recipient (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from gateway.audit import chain as audit
+from gateway.audit.events import Event
+from gateway.clock import Clock
+from gateway.edxml import Document
+from gateway.errors import GatewayError, SecretDocument
+from gateway.log import get_logger
+from gateway.stats.counting import local_day
+from gateway.store.db import Database, StoreError, Tx
+
+if TYPE_CHECKING:
+    from gateway.intake.submission import Submission
+
+log = get_logger(__name__)
+SAFE_EXTENSIONS = ("level", "field", "rule", "path", "line", "unknown")
+
+
+def refusal_events(sub: Submission, error: GatewayError, now: float, tz: ZoneInfo) -> list[Event]:
+    """Pure: the audit entries for one refusal."""
+    document_id = _document_id(sub)
+    data: dict[str, Any] = {"code": error.code, "status": error.status}
+    if document_id is not None:
+        data["document_id"] = document_id
+    data |= {k: v for k, v in error.extensions.items() if k in SAFE_EXTENSIONS}
+    if not isinstance(error, SecretDocument):  # a secret refusal's detail names only the rule
+        data["detail"] = error.detail[:300]
+    entries = [Event("refused", at=now, actor=sub.caller.id, data=data)]
+    if isinstance(error, SecretDocument) and isinstance(sub.message, Document):
+        day = local_day(now, tz)
+        for organ_id in dict.fromkeys(org.organ_id for org in sub.message.recipients):
+            entries.append(
+                Event(
+                    "secret_excluded",
+                    at=now,
+                    actor=sub.caller.id,
+                    recipient=organ_id,
+                    data={
+                        "document_id": sub.message.document_id,
+                        "level": error.extensions.get("level"),
+                        "rule": error.extensions.get("rule"),
+                        "field": error.extensions.get("field"),
+                        "day": day,
+                    },
+                )
+            )
+    return entries
+
+
+def _document_id(sub: Submission) -> str | None:
+    if isinstance(sub.message, Document):
+        return sub.message.document_id
+    if sub.message is not None:
+        return sub.message.response_for.document_id
+    return None
+
+
+class RefusalLog:
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo) -> None:
+        self._db = db
+        self._clock = clock
+        self._tz = tz
+
+    async def record(self, sub: Submission, error: GatewayError) -> None:
+        entries = refusal_events(sub, error, self._clock(), self._tz)
+
+        async def unit(tx: Tx) -> None:
+            await audit.append(tx, entries)
+
+        try:
+            await self._db.write(unit)
+        except StoreError as exc:  # the refusal itself stands; only its record is missing
+            log.error("refusal_not_recorded", code=error.code, error=str(exc))
