@@ -45,6 +45,7 @@ from gateway.mailbox import Mailbox
 from gateway.pacing import Pacing
 from gateway.paper import PaperRegister
 from gateway.refusals import RefusalLog
+from gateway.retention import Retention
 from gateway.stats.report import Statistics
 from gateway.store import open_database
 from gateway.store.db import Database
@@ -113,6 +114,7 @@ class Gateway:
     ops_app: web.Application
     trust: TrustMaterial
     workers: Workers
+    retention: Retention | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -199,6 +201,7 @@ class Gateway:
             ),
             trust=trust,
             workers=workers,
+            retention=Retention(db, clock, settings.retention),
         )
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
@@ -209,6 +212,8 @@ class Gateway:
         await self.exchange.republish_pending(older_than_s=0 if single_node else SWEEP_GRACE_S)
         await self.dispatcher.start()
         self._tasks.append(asyncio.create_task(self._sweep()))
+        if self.retention is not None:
+            self._tasks.append(asyncio.create_task(self.retention.run_forever()))
         agencies = [agency.id for agency in self.settings.agencies]
         self._tasks.append(
             asyncio.create_task(watch_queues(self.bus, agencies, QUEUE_GAUGES_INTERVAL_S))
