@@ -36,6 +36,7 @@ from gateway.clock import Clock, system_clock
 from gateway.config import Settings
 from gateway.delivery import Dispatcher, GatewayHost, load_adapters
 from gateway.directory import Directory
+from gateway.diskspace import FreeSpace, Probe, statvfs_free
 from gateway.edxml import XmlLimits
 from gateway.exchange import Exchange
 from gateway.intake import build_intake
@@ -125,8 +126,11 @@ class Gateway:
         clock: Clock = system_clock,
         config_path: Path | None = None,
         adapter_factories: Mapping[str, AdapterFactory] | None = None,
+        free_space: Probe = statvfs_free,
+        free_space_ttl_s: float = 1.0,
     ) -> Gateway:
-        """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
+        """`adapter_factories` adds adapters beside the installed plugins (for embedding);
+        `free_space` measures the data folder's filesystem (a test gives its own)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
         workers = Workers(processes=settings.server.worker_processes)
         warming = asyncio.ensure_future(
@@ -168,6 +172,9 @@ class Gateway:
             _config_dir(config_path),
         )
         mailbox = Mailbox(db, clock)
+        disk = FreeSpace(
+            data_dir, settings.limits.min_free_bytes, probe=free_space, ttl_s=free_space_ttl_s
+        )
         agency = AgencyApi(
             intake=intake,
             mailbox=mailbox,
@@ -176,6 +183,7 @@ class Gateway:
             clock=clock,
             paper=PaperRegister(db, clock),
             statistics=statistics,
+            disk=disk,
         )
         auditing = AuditApi(db=db, statistics=statistics, directory=directory)
         mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
@@ -192,7 +200,7 @@ class Gateway:
             ),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus, trust=trust).routes()
+                OpsApi(db=db, bus=bus, trust=trust, disk=disk).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
                 + auditing.routes(),

@@ -9,6 +9,7 @@ dedupe keys, statistics and the audit log are never removed here.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 
 from gateway import audit
@@ -69,9 +70,7 @@ class Retention:
         """One pass over every stored body; the number of bodies removed."""
         cutoff = self.cutoff()
         removed, after = 0, ""
-        while window := await self._db.read(
-            lambda tx, after=after: store.window(tx, after, self._pace.batch)
-        ):
+        while window := await self._db.read(functools.partial(_window, after, self._pace.batch)):
             removed += await self._remove(after, window[-1], cutoff)
             after = window[-1]
             await asyncio.sleep(self._pace.pause_s)
@@ -106,3 +105,7 @@ class Retention:
                 await self.run_once()
             except Exception as exc:  # the next pass tries again
                 log.warning("retention_failed", error=str(exc))
+
+
+async def _window(after: str, limit: int, tx: Tx) -> list[str]:
+    return await store.window(tx, after, limit)

@@ -12,6 +12,7 @@ from gateway.api.auth import caller_agency, requires
 from gateway.api.formats import json_response, stats_response
 from gateway.clock import Clock, iso
 from gateway.directory import Directory
+from gateway.diskspace import FreeSpace
 from gateway.errors import BadInput, UnsupportedMessage
 from gateway.exchange import Receipt
 from gateway.intake import Intake, Submission
@@ -56,7 +57,9 @@ class AgencyApi:
         clock: Clock,
         paper: PaperRegister,
         statistics: Statistics,
+        disk: FreeSpace | None = None,
     ) -> None:
+        self._disk = disk
         self._intake = intake
         self._mailbox = mailbox
         self._directory = directory
@@ -92,6 +95,8 @@ class AgencyApi:
 
     @requires("agency")
     async def submit_document(self, request: web.Request) -> web.Response:
+        if self._disk is not None:
+            self._disk.require_room()
         sub = await self._submission(request)
         receipt = await self._intake.submit_document(sub)
         structlog.contextvars.bind_contextvars(

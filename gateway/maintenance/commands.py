@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 
 from gateway.app import retry_policy
 from gateway.bus import open_bus
@@ -14,6 +15,8 @@ from gateway.maintenance.backup import BackupError, backup, restore
 from gateway.retention import Retention
 from gateway.store import messages as store
 from gateway.store import open_database
+from gateway.store.db import Tx
+from gateway.store.messages import DeliveryRecord
 
 REPUBLISH_BATCH = 500
 
@@ -83,9 +86,7 @@ async def _republish_waiting(settings: Settings) -> int:
     try:
         await bus.start()
         await bus.declare([agency.id for agency in settings.agencies])
-        while batch := await db.read(
-            lambda tx, after=after: store.waiting_after(tx, after, REPUBLISH_BATCH)
-        ):
+        while batch := await db.read(functools.partial(_waiting, after)):
             await bus.publish([Claim.of(d).to_message() for d in batch])
             count += len(batch)
             after = batch[-1].seq or after
@@ -93,6 +94,10 @@ async def _republish_waiting(settings: Settings) -> int:
         await bus.close()
         await db.close()
     return count
+
+
+async def _waiting(after: int, tx: Tx) -> list[DeliveryRecord]:
+    return await store.waiting_after(tx, after, REPUBLISH_BATCH)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
