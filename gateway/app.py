@@ -44,6 +44,8 @@ from gateway.intake.exchange import Exchange
 from gateway.intake.pipeline import build_intake
 from gateway.intake.refusals import RefusalLog
 from gateway.log import get_logger
+from gateway.maintenance.retention import Retention
+from gateway.runtime.diskspace import FreeSpace, Probe, statvfs_free
 from gateway.runtime.workers import Workers
 from gateway.stats.paper import PaperRegister
 from gateway.stats.report import Statistics
@@ -113,6 +115,7 @@ class Gateway:
     ops_app: web.Application
     trust: TrustMaterial
     workers: Workers
+    retention: Retention | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -123,8 +126,11 @@ class Gateway:
         clock: Clock = system_clock,
         config_path: Path | None = None,
         adapter_factories: Mapping[str, AdapterFactory] | None = None,
+        free_space: Probe = statvfs_free,
+        free_space_ttl_s: float = 1.0,
     ) -> Gateway:
-        """`adapter_factories` adds adapters beside the installed plugins (for embedding)."""
+        """`adapter_factories` adds adapters beside the installed plugins (for embedding);
+        `free_space` measures the data folder's filesystem (a test gives its own)."""
         trust = TrustMaterial(settings, config_path=config_path)  # before anything is opened
         workers = Workers(
             processes=settings.server.worker_processes,
@@ -169,6 +175,9 @@ class Gateway:
             _config_dir(config_path),
         )
         mailbox = Mailbox(db, clock)
+        disk = FreeSpace(
+            data_dir, settings.limits.min_free_bytes, probe=free_space, ttl_s=free_space_ttl_s
+        )
         agency = AgencyApi(
             intake=intake,
             mailbox=mailbox,
@@ -177,6 +186,7 @@ class Gateway:
             clock=clock,
             paper=PaperRegister(db, clock),
             statistics=statistics,
+            disk=disk,
         )
         auditing = AuditApi(db=db, statistics=statistics, directory=directory)
         mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
@@ -193,7 +203,7 @@ class Gateway:
             ),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus, trust=trust).routes()
+                OpsApi(db=db, bus=bus, trust=trust, disk=disk).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
                 + auditing.routes(),
@@ -202,6 +212,7 @@ class Gateway:
             ),
             trust=trust,
             workers=workers,
+            retention=Retention(db, clock, settings.retention),
         )
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
@@ -212,6 +223,8 @@ class Gateway:
         await self.exchange.republish_pending(older_than_s=0 if single_node else SWEEP_GRACE_S)
         await self.dispatcher.start()
         self._tasks.append(asyncio.create_task(self._sweep()))
+        if self.retention is not None:
+            self._tasks.append(asyncio.create_task(self.retention.run_forever()))
         agencies = [agency.id for agency in self.settings.agencies]
         self._tasks.append(
             asyncio.create_task(watch_queues(self.bus, agencies, QUEUE_GAUGES_INTERVAL_S))

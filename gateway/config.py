@@ -92,6 +92,30 @@ class LimitSettings:
     # seconds one document's signature and PDF checks may take in a worker process before it
     # is killed and the document refused (attachment_unreadable, 422)
     attachment_budget_s: Annotated[float, Field(ge=0.01, le=120)] = 5.0
+    # below this free space on data_dir new documents are refused (507); 0 turns the check off
+    min_free_bytes: Annotated[int, Field(ge=0)] = 1024 * MIB
+
+
+# The statistics compare a year with the year before it, from facts kept with the metadata.
+MIN_METADATA_DAYS = 2 * 366
+
+
+@dataclass(config=STRICT)
+class RetentionSettings:
+    """How long the gateway keeps what it holds (docs/operations.md)."""
+
+    bodies_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    metadata_days: int = 3650
+
+    @field_validator("metadata_days")
+    @classmethod
+    def _enough_for_statistics(cls, value: int) -> int:
+        if value < MIN_METADATA_DAYS:
+            raise ValueError(
+                f"must be at least {MIN_METADATA_DAYS}: the statistics compare a year with the "
+                "year before, from the metadata"
+            )
+        return value
 
 
 @dataclass(config=STRICT)
@@ -193,6 +217,7 @@ class Settings:
     bus: BusSettings = field(default_factory=BusSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     stats: StatsSettings = field(default_factory=StatsSettings)
     adapters: AdapterSettings = field(default_factory=AdapterSettings)

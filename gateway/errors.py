@@ -97,6 +97,12 @@ class PayloadTooLarge(GatewayError):
     title = "The body is larger than the gateway accepts"
 
 
+class BodyPurged(GatewayError):
+    status = 410
+    code = "body_purged"
+    title = "The body was removed by retention; its metadata and trace remain"
+
+
 # --- 422: read, understood, refused ---------------------------------------------------------
 class Refused(GatewayError):
     status = 422
@@ -144,3 +150,10 @@ class Unavailable(GatewayError):
     status = 503
     code = "unavailable"
     title = "The gateway cannot accept this now; nothing was accepted"
+
+
+# --- 507 --------------------------------------------------------------------------------------
+class InsufficientStorage(GatewayError):
+    status = 507
+    code = "insufficient_storage"
+    title = "The gateway is short of disk space; nothing was accepted"

@@ -39,7 +39,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the audit log and the statistics counted from it
     ("gateway.audit", "gateway.stats"),
     # the services; the department's client and the conformance kit
-    ("gateway.intake", "gateway.delivery", "gateway.client", "gateway.conformance"),
+    (
+        "gateway.intake",
+        "gateway.delivery",
+        "gateway.maintenance",
+        "gateway.client",
+        "gateway.conformance",
+    ),
     ("gateway.api",),
     ("gateway.app",),  # the composition root
     ("gateway.cli", "gateway.__main__"),  # `edocgw serve` starts the composition root

@@ -18,6 +18,7 @@ from gateway.intake.exchange import Receipt
 from gateway.intake.pipeline import Intake
 from gateway.intake.submission import Submission
 from gateway.metrics import ACCEPTED
+from gateway.runtime.diskspace import FreeSpace
 from gateway.stats import paper
 from gateway.stats.paper import PaperRegister
 from gateway.stats.report import Statistics, StatsQuery
@@ -57,7 +58,9 @@ class AgencyApi:
         clock: Clock,
         paper: PaperRegister,
         statistics: Statistics,
+        disk: FreeSpace | None = None,
     ) -> None:
+        self._disk = disk
         self._intake = intake
         self._mailbox = mailbox
         self._directory = directory
@@ -93,6 +96,8 @@ class AgencyApi:
 
     @requires("agency")
     async def submit_document(self, request: web.Request) -> web.Response:
+        if self._disk is not None:
+            self._disk.require_room()
         sub = await self._submission(request)
         receipt = await self._intake.submit_document(sub)
         structlog.contextvars.bind_contextvars(

@@ -11,6 +11,7 @@ from gateway.api.auth import public, requires
 from gateway.bus.base import Bus
 from gateway.errors import NotFound
 from gateway.log import get_logger
+from gateway.runtime.diskspace import FreeSpace
 from gateway.store.db import Database
 from gateway.trust.material import TrustMaterial
 
@@ -19,7 +20,15 @@ READY_TIMEOUT_S = 2.0
 
 
 class OpsApi:
-    def __init__(self, *, db: Database, bus: Bus, trust: TrustMaterial | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bus: Bus,
+        trust: TrustMaterial | None = None,
+        disk: FreeSpace | None = None,
+    ) -> None:
+        self._disk = disk
         self._trust = trust
         self._db = db
         self._bus = bus
@@ -46,8 +55,13 @@ class OpsApi:
             except Exception as exc:
                 log.warning("not_ready", component=name, error=str(exc) or type(exc).__name__)
                 failing.append(name)
+        reasons: dict[str, str] = {}
+        if self._disk is not None and (shortage := self._disk.shortage()) is not None:
+            failing.append("disk")
+            reasons["disk"] = shortage
         if failing:
-            return web.json_response({"status": "unavailable", "failing": failing}, status=503)
+            body = {"status": "unavailable", "failing": failing, "reasons": reasons}
+            return web.json_response(body, status=503)
         return web.json_response({"status": "ready"})
 
     @public

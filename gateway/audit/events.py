@@ -26,6 +26,8 @@ EventName = Literal[
     "adapter_reset",
     "replayed",
     "dead_letters_purged",
+    # retention (gateway.maintenance.retention): the bodies of finished messages removed
+    "bodies_removed",
 ]
 
 

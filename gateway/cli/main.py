@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_trust_commands(sub)
 
+    from gateway.cli.maintenance import add_subcommands as add_maintenance_commands
+
+    add_maintenance_commands(sub)
+
     from gateway.cli.client import add_subcommands as add_department_commands
 
     add_department_commands(sub)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
 from gateway.clock import Clock
-from gateway.errors import BadInput, NotFound
+from gateway.errors import BadInput, BodyPurged, NotFound
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.store.messages import ACKED, INBOX, DeliveryRecord
@@ -53,9 +53,17 @@ class Mailbox:
 
     async def fetch(self, recipient: str, delivery_id: str) -> tuple[DeliveryRecord, bytes]:
         found = await self._db.read(lambda tx: store.delivery_with_body(tx, delivery_id))
-        if found is None or found[0].recipient != recipient or found[0].state != INBOX:
+        if found is None or found[0].recipient != recipient:
             raise NotFound(f"no delivery {delivery_id} waits in the inbox of {recipient}")
-        return found
+        item, body = found
+        if body is None:
+            raise BodyPurged(
+                f"the body of delivery {delivery_id} was removed by retention after it was "
+                f"delivered; its trace remains at /v1/documents/{item.message_id}/trace"
+            )
+        if item.state != INBOX:
+            raise NotFound(f"no delivery {delivery_id} waits in the inbox of {recipient}")
+        return item, body
 
     async def ack(self, recipient: str, delivery_id: str) -> None:
         now = self._clock()

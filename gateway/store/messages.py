@@ -167,9 +167,10 @@ _MOVE_DELIVERY_OF = Query(
     .values(state=sa.bindparam("to_state"), updated_at=sa.bindparam("at"))
     .returning(deliveries.c.message_id)
 )
+# An outer join: retention removes bodies and keeps their deliveries (gateway.store.retention).
 _DELIVERY_WITH_BODY = Query(
     sa.select(deliveries, bodies.c.body)
-    .join(bodies, bodies.c.message_id == deliveries.c.message_id)
+    .outerjoin(bodies, bodies.c.message_id == deliveries.c.message_id)
     .where(deliveries.c.delivery_id == sa.bindparam("delivery_id"))
 )
 _BODY = Query(sa.select(bodies.c.body).where(bodies.c.message_id == sa.bindparam("message_id")))
@@ -310,9 +311,15 @@ async def move_delivery_of(
     return None if row is None else str(row["message_id"])
 
 
-async def delivery_with_body(tx: Tx, delivery_id: str) -> tuple[DeliveryRecord, bytes] | None:
+async def delivery_with_body(
+    tx: Tx, delivery_id: str
+) -> tuple[DeliveryRecord, bytes | None] | None:
+    """The delivery and its message's body, None for a body retention removed."""
     row = await tx.fetchone(_DELIVERY_WITH_BODY, {"delivery_id": delivery_id})
-    return None if row is None else (delivery_from_row(row), bytes(row["body"]))
+    if row is None:
+        return None
+    body = row["body"]
+    return delivery_from_row(row), None if body is None else bytes(body)
 
 
 async def body(tx: Tx, message_id: str) -> bytes | None:
@@ -341,3 +348,22 @@ async def original_for_status(tx: Tx, sender: str, document_id: str, recipient: 
     params = {"sender": sender, "document_id": document_id, "recipient": recipient}
     row = await tx.fetchone(_ORIGINAL_FOR_STATUS, params)
     return None if row is None else str(row["id"])
+
+
+_WAITING = Query(
+    sa.select(deliveries)
+    .join(messages, messages.c.id == deliveries.c.message_id)
+    .where(
+        deliveries.c.state == QUEUED,
+        messages.c.published == sa.true(),
+        deliveries.c.seq > sa.bindparam("after"),
+    )
+    .order_by(deliveries.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+
+
+async def waiting_after(tx: Tx, after_seq: int, limit: int) -> list[DeliveryRecord]:
+    """Published deliveries not yet handed to their adapter, in order, after `after_seq`."""
+    rows = await tx.fetch(_WAITING, {"after": after_seq, "limit": limit})
+    return [delivery_from_row(r) for r in rows]

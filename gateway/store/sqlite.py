@@ -135,6 +135,8 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        # a body retention removes is overwritten with zeros, not left in a free page
+        conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 
@@ -175,6 +177,16 @@ class SqliteDatabase:
 
     async def ping(self) -> None:
         await self.read(_select_one)
+
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database and truncate it, so that no page of it
+        keeps what was deleted; False if a reader held it back (the next checkpoint will do)."""
+        return await self._writer.run(self._truncate_log())
+
+    async def _truncate_log(self) -> bool:
+        assert self._writer.conn is not None
+        busy, _, _ = self._writer.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     async def close(self) -> None:
         self._closed = True

@@ -1,0 +1,71 @@
+"""Free space on the data folder (`[limits] min_free_bytes`): below it, new documents are
+refused with 507 rather than accepted and then not stored; delivering and acknowledging go on.
+
+statvfs costs a system call: its answer is kept for `ttl_s`, so a burst of submissions asks the
+kernel about once a second. The probe and the clock are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import Gauge
+
+from gateway.errors import InsufficientStorage
+from gateway.metrics import PREFIX
+
+FREE_BYTES = Gauge(PREFIX + "data_dir_free_bytes", "Free bytes on the data folder's filesystem")
+
+Probe = Callable[[Path], int]
+
+
+def statvfs_free(path: Path) -> int:
+    """Bytes an unprivileged writer may still use on `path`'s filesystem."""
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
+class FreeSpace:
+    def __init__(
+        self,
+        path: Path,
+        min_free_bytes: int,
+        *,
+        probe: Probe = statvfs_free,
+        monotonic: Callable[[], float] = time.monotonic,
+        ttl_s: float = 1.0,
+    ) -> None:
+        self._path = path
+        self._min = min_free_bytes
+        self._probe = probe
+        self._monotonic = monotonic
+        self._ttl_s = ttl_s
+        self._free = 0
+        self._checked_at: float | None = None
+
+    def free_bytes(self) -> int:
+        now = self._monotonic()
+        if self._checked_at is None or now - self._checked_at >= self._ttl_s:
+            self._free = self._probe(self._path)
+            self._checked_at = now
+            FREE_BYTES.set(self._free)
+        return self._free
+
+    def shortage(self) -> str | None:
+        """Why new documents are refused now, or None while there is room."""
+        if self._min == 0:
+            return None
+        free = self.free_bytes()
+        if free >= self._min:
+            return None
+        return f"{free} bytes free on the data folder, below limits.min_free_bytes = {self._min}"
+
+    def require_room(self) -> None:
+        reason = self.shortage()
+        if reason is not None:
+            raise InsufficientStorage(
+                f"{reason}: nothing was accepted; send again once the operator has made room"
+            )
