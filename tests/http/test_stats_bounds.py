@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.test_refusals import assert_problem
 from tests.conftest import Net
-from tests.harness import AGENCIES, AUDITOR_TOKEN, FINANCE, bearer
+from tests.harness import AGENCIES, AUDITOR_TOKEN, FINANCE, bearer, config_toml
 
 
 async def mine(net: Net, query: str) -> tuple[int, Any]:
@@ -76,3 +79,20 @@ async def test_a_whole_range_by_year_and_a_year_by_day_still_answer(net: Net) ->
     assert [row["period"] for row in body] == ["2026-01", "2026-02", "2026-03"]
     response = await net.ops.get("/v1/reports/monthly?month=2026-02", headers=bearer(AUDITOR_TOKEN))
     assert response.status == 200
+
+
+def test_edocgw_stats_refuses_the_same_ranges(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        config_toml(tmp_path / "data", listen="127.0.0.1:1", ops_listen="127.0.0.1:2")
+    )
+    command = [sys.executable, "-m", "gateway", "stats", "--config", str(config)]
+    refused = subprocess.run(
+        [*command, "--from", "0001-01-01", "--to", "9998-12-31", "--period", "day"],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == (
+        "edocgw stats: from=0001-01-01: give a date from 2000-01-01 to 9998-12-31"
+    )
