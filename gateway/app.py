@@ -276,11 +276,11 @@ async def serve(
     try:
         reload_on_sighup(gateway.trust)
         agency_tls = server_context(settings, gateway.trust.store)
+        limits = connection_limits(settings)
         for app, listen, tls in (
             (gateway.agency_app, settings.server.listen, agency_tls),
             (gateway.ops_app, settings.server.ops_listen, None),
         ):
-            limits = connection_limits(settings)
             runners.append(
                 await start_listener(app, listen, limits, shutdown_timeout=10, ssl_context=tls)
             )

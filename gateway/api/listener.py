@@ -15,6 +15,7 @@ import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, cast
 
 from aiohttp import web
@@ -27,6 +28,7 @@ from aiohttp.web_protocol import RequestHandler
 from gateway.api.problems import problem_response
 from gateway.errors import BadInput, GatewayError, Unavailable
 from gateway.log import get_logger
+from gateway.metrics import REFUSED
 
 log = get_logger(__name__)
 
@@ -94,7 +96,7 @@ def _refusal_bytes(error: GatewayError) -> bytes:
     """A whole HTTP answer, for a connection refused before aiohttp handles it."""
     body = json.dumps(error.problem(), ensure_ascii=False).encode()
     head = (
-        f"HTTP/1.1 {error.status} {error.title}\r\n"
+        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
         "Content-Type: application/problem+json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
@@ -124,6 +126,7 @@ class GuardedHandler(RequestHandler):
                 f"more than {self._limits.max_per_client} connections at once from one address; "
                 "close one and retry"
             )
+            REFUSED.labels(code=refusal.code).inc()
             cast(asyncio.Transport, transport).write(_refusal_bytes(refusal))
             self.force_close()
             return
@@ -163,7 +166,9 @@ class GuardedHandler(RequestHandler):
         log.info("http_refused", status=status, error=type(exc).__name__ if exc else None)
         if request.writer.output_size > 0:
             raise ConnectionError("an answer was being sent already")
-        response = problem_response(parse_refusal(status, exc))
+        refusal = parse_refusal(status, exc)
+        REFUSED.labels(code=refusal.code).inc()
+        response = problem_response(refusal)
         response.force_close()
         return response
 
