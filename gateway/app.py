@@ -23,8 +23,9 @@ from gateway.api.agency import AgencyApi
 from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
 from gateway.api.context import request_context
+from gateway.api.listener import HANDLER_OPTIONS, ConnectionLimits, start_listener
 from gateway.api.ops import OpsApi
-from gateway.api.problems import problems
+from gateway.api.problems import identity_only, problems
 from gateway.api.queues import QueuesApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
 from gateway.bus import open_bus
@@ -184,7 +185,7 @@ class Gateway:
             directory=directory,
             db=db,
             clock=clock,
-            paper=PaperRegister(db, clock),
+            paper=PaperRegister(db, clock, directory.ids(), tz),
             statistics=statistics,
             disk=disk,
         )
@@ -256,10 +257,12 @@ def _app(
         middlewares=[
             request_context(listener),
             problems,
+            identity_only,  # before anything reads the body
             sdk_answers,  # the national axis' façade answers in the axis' JSON
             auth_middleware(authenticator),
         ],
         client_max_size=max_body + BODY_SLACK,
+        handler_args=HANDLER_OPTIONS,
     )
     app.add_routes(routes)
     return app
@@ -270,9 +273,13 @@ def _config_dir(config_path: Path | None) -> Path:
     return config_path.resolve().parent if config_path else Path.cwd()
 
 
-def _host_port(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host, int(port)
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    server = settings.server
+    return ConnectionLimits(
+        header_timeout_s=server.header_timeout_s,
+        body_timeout_s=server.body_timeout_s,
+        max_per_client=server.max_connections_per_client,
+    )
 
 
 async def serve(
@@ -285,16 +292,14 @@ async def serve(
     try:
         reload_on_sighup(gateway.trust)
         agency_tls = server_context(settings, gateway.trust.store)
+        limits = connection_limits(settings)
         for app, listen, tls in (
             (gateway.agency_app, settings.server.listen, agency_tls),
             (gateway.ops_app, settings.server.ops_listen, None),
         ):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await runner.setup()
-            host, port = _host_port(listen)
-            site = web.TCPSite(runner, host, port, shutdown_timeout=10, ssl_context=tls)
-            await site.start()
-            runners.append(runner)
+            runners.append(
+                await start_listener(app, listen, limits, shutdown_timeout=10, ssl_context=tls)
+            )
         log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
         if ready is not None:
             ready.set()

@@ -48,11 +48,35 @@ class ServerSettings:
     tls_key: Path | None = None
     # processes that verify large messages and read PDFs, off the gateway's GIL (0: threads)
     worker_processes: Annotated[int, Field(ge=0, le=64)] = 1
+    # slow and greedy clients (docs/http.md): a request head must arrive within
+    # header_timeout_s of connecting or of the previous answer, a body within body_timeout_s
+    header_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 20.0
+    body_timeout_s: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    max_connections_per_client: Annotated[int, Field(ge=1, le=100_000)] = 128
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key: give both or neither")
+        return self
+
+    @field_validator("listen", "ops_listen")
+    @classmethod
+    def _port_in_range(cls, value: str) -> str:
+        if not 0 < int(value.rpartition(":")[2]) <= 65535:
+            raise ValueError(f"{value!r}: the port must be from 1 to 65535")
+        return value
+
+    @model_validator(mode="after")
+    def _two_listeners(self) -> ServerSettings:
+        host, _, port = self.listen.rpartition(":")
+        ops_host, _, ops_port = self.ops_listen.rpartition(":")
+        wildcard = {"0.0.0.0", "::", "[::]", "*"}  # noqa: S104 (names, not a bind)
+        if port == ops_port and (host == ops_host or {host, ops_host} & wildcard):
+            raise ValueError(
+                f"ops_listen: {self.ops_listen} is the agency listener's address too "
+                f"(listen = {self.listen}); give it another port"
+            )
         return self
 
 
@@ -279,6 +303,7 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
         raise ConfigError(f"{path}: {exc}") from exc
     resolved = _resolve_paths(settings, path.parent.resolve())
     _check_files_exist(resolved)
+    _check_folders_apart(resolved, path.parent.resolve())
     return resolved
 
 
@@ -332,6 +357,30 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         tls_key=optional(settings.server.tls_key),
     )
     return replace(settings, server=server, trust=trust, agencies=agencies)
+
+
+def _check_folders_apart(settings: Settings, config_dir: Path) -> None:
+    """A department's folders (the folder adapter's inbox and outbox, which it writes to and
+    the gateway moves files in) are never inside the gateway's data folder or configuration
+    folder, nor hold either of them."""
+    own = {
+        "server.data_dir": settings.server.data_dir.resolve(),
+        "the configuration folder": config_dir,
+    }
+    for index, agency in enumerate(settings.agencies):
+        if agency.delivery.adapter != "folder":
+            continue
+        for key in ("inbox", "outbox"):
+            value = agency.delivery.options.get(key)
+            if not isinstance(value, str) or not value.strip():
+                continue  # the adapter names what is missing
+            folder = (config_dir / Path(value).expanduser()).resolve()
+            for name, path in own.items():
+                if folder == path or path in folder.parents or folder in path.parents:
+                    raise ConfigError(
+                        f"agencies[{index}].delivery.{key}: {folder} overlaps {name} ({path}); "
+                        "give the department a folder apart from the gateway's own"
+                    )
 
 
 def _check_files_exist(settings: Settings) -> None:

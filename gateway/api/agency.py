@@ -13,7 +13,7 @@ from gateway.audit.trace import trace
 from gateway.clock import Clock, iso
 from gateway.delivery.mailbox import Mailbox
 from gateway.directory import Directory
-from gateway.errors import BadInput, UnsupportedMessage
+from gateway.errors import BadInput, PayloadTooLarge, UnsupportedMessage
 from gateway.intake.exchange import Receipt
 from gateway.intake.pipeline import Intake
 from gateway.intake.submission import Submission
@@ -42,9 +42,24 @@ def _receipt_body(receipt: Receipt) -> dict[str, Any]:
 
 def _limit(request: web.Request) -> int:
     raw = request.query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadInput(f"limit={raw!r}: give a whole number from 1 to {MAX_PAGE}")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadInput(f"limit={raw[:40]!r}: give a whole number from 1 to {MAX_PAGE}")
     return int(raw)
+
+
+async def _bounded_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to be over `limit` bytes."""
+    too_large = PayloadTooLarge(f"the body is over {limit} bytes; send at most that")
+    if (request.content_length or 0) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class AgencyApi:
@@ -173,16 +188,13 @@ class AgencyApi:
 
     @requires("agency")
     async def declare_paper(self, request: web.Request) -> web.Response:
-        if request.content_type == "text/csv":
-            dispatches = paper.from_csv(await request.text())
-        elif request.content_type == "application/json":
-            try:
-                body = await request.json()
-            except ValueError:
-                raise BadInput("the body is not valid JSON") from None
-            dispatches = paper.from_json(body)
-        else:
+        if request.content_type not in ("text/csv", "application/json"):
             raise UnsupportedMessage("send application/json or a text/csv paper register")
+        raw = await _bounded_body(request, paper.MAX_BODY_BYTES)
+        if request.content_type == "text/csv":
+            dispatches = paper.from_csv(paper.csv_text(raw, request.charset))
+        else:
+            dispatches = paper.from_json(paper.json_body(raw))
         declared = await self._paper.declare(caller_agency(request).id, dispatches)
         return json_response({"declared": declared.declared, "already": declared.already}, 201)
 
@@ -193,4 +205,4 @@ class AgencyApi:
             raise BadInput("by: an agency reads its own figures, by agency only")
         agency = caller_agency(request).id
         rows = await self._statistics.rows(query, sender=agency)
-        return stats_response(rows, query, f"exchanges-{agency}")
+        return await stats_response(rows, query, f"exchanges-{agency}")

@@ -12,7 +12,7 @@ from gateway.audit import chain as audit
 from gateway.directory import Directory
 from gateway.errors import BadInput
 from gateway.stats.page import monthly_page
-from gateway.stats.report import Statistics, StatsQuery
+from gateway.stats.report import FIRST_DAY, LAST_DAY, Statistics, StatsQuery
 from gateway.store.db import Database, Row, Tx
 
 MAX_EVENTS_PAGE = 1000
@@ -20,9 +20,23 @@ MAX_EVENTS_PAGE = 1000
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadInput(f"{name}={raw!r}: give a whole number from {low} to {high}")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20) or not low <= int(raw) <= high:
+        raise BadInput(f"{name}={raw[:40]!r}: give a whole number from {low} to {high}")
     return int(raw)
+
+
+def _month(month: str) -> tuple[date, date]:
+    """The first and last day of `month` (YYYY-MM), within the days statistics cover."""
+    try:
+        start = date.fromisoformat(f"{month}-01") if len(month) == 7 else None
+    except ValueError:
+        start = None
+    if start is None:
+        raise BadInput(f"month={month[:40]!r}: give a month as YYYY-MM")
+    if not FIRST_DAY <= start <= LAST_DAY:
+        raise BadInput(f"month={month}: give a month from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}")
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start, date.fromordinal(following.toordinal() - 1)
 
 
 class AuditApi:
@@ -43,18 +57,13 @@ class AuditApi:
     async def exchanges(self, request: web.Request) -> web.Response:
         query = StatsQuery.from_params(request.query, self._statistics.today())
         rows = await self._statistics.rows(query)
-        return stats_response(rows, query, "exchanges")
+        return await stats_response(rows, query, "exchanges")
 
     @requires("auditor")
     async def monthly(self, request: web.Request) -> web.Response:
         today = self._statistics.today()
         month = request.query.get("month", f"{today:%Y-%m}")
-        try:
-            start = date.fromisoformat(f"{month}-01")
-        except ValueError:
-            raise BadInput(f"month={month!r}: give a month as YYYY-MM") from None
-        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        end = date.fromordinal(following.toordinal() - 1)
+        start, end = _month(month)
         query = StatsQuery(start, end, "month", "agency", "json")
         rows = await self._statistics.rows(query)
         names = {agency.id: agency.name for agency in self._directory}

@@ -59,6 +59,19 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> GatewayError:
 
 
 @web.middleware
+async def identity_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a compressed body before anything reads it: inflating it would be unbounded work
+    for anyone, before authentication (the listeners never inflate: `auto_decompress` is off)."""
+    declared = request.headers.getall("Content-Encoding", [])
+    if any(e.strip().lower() not in ("", "identity") for v in declared for e in v.split(",")):
+        raise _NotAcceptable(
+            "Content-Encoding: send the body uncompressed (identity); compressed request bodies "
+            "are not accepted"
+        )
+    return await handler(request)
+
+
+@web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)

@@ -15,6 +15,7 @@ from gateway.audit import chain as audit
 from gateway.cli._common import settings_or_exit
 from gateway.config import Settings
 from gateway.directory import Directory
+from gateway.errors import BadInput
 from gateway.stats import facts
 from gateway.stats.report import Statistics, StatsQuery, fields_for, to_csv
 from gateway.store import open_database
@@ -66,8 +67,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
         statistics = _statistics(settings, db)
         if args.recompute:
             return await _recompute(db, apply=args.apply)
-        query = StatsQuery.from_params(params, statistics.today())
-        _print_rows(await statistics.rows(query), query)
+        try:
+            query = StatsQuery.from_params(params, statistics.today())
+            rows = await statistics.rows(query)
+        except BadInput as exc:  # the dates or the size of the table, as the API says
+            raise SystemExit(f"edocgw stats: {exc.detail}") from None
+        _print_rows(rows, query)
         return 0
 
     return _with_database(settings, work)

@@ -30,9 +30,12 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         priority, seq = raw.split(".")
-        return int(priority), int(seq)
+        position = int(priority), int(seq)
+        if not (0 <= position[0] < 2**15 and 0 <= position[1] < 2**62):  # what the store holds
+            raise ValueError(raw)
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadInput(f"after={cursor!r} is not a cursor this gateway gave out") from None
+        raise BadInput(f"after={cursor[:80]!r} is not a cursor this gateway gave out") from None
 
 
 class Mailbox:

@@ -97,16 +97,35 @@ def period_of(day: str, period: Period) -> str:
     return f"{day[:4]}-Q{(int(day[5:7]) - 1) // 3 + 1}"
 
 
+def _months(start: date, end: date, step: int) -> list[tuple[int, int]]:
+    """(year, first month) of every `step`-month period from `start`'s to `end`'s."""
+    first = start.year * 12 + (start.month - 1) // step * step
+    last = end.year * 12 + end.month - 1
+    return [(m // 12, m % 12 + 1) for m in range(first, last + 1, step)]
+
+
 def periods_between(start: date, end: date, period: Period) -> list[str]:
-    """Every period label touched by the days from `start` to `end`, in order."""
-    labels: list[str] = []
-    day = start
-    while day <= end:
-        label = period_of(day.isoformat(), period)
-        if not labels or labels[-1] != label:
-            labels.append(label)
-        day = date.fromordinal(day.toordinal() + 1)
-    return labels
+    """Every period label touched by the days from `start` to `end`, in order (one step per
+    period, not per day)."""
+    if period == "day":
+        first = start.toordinal()
+        return [date.fromordinal(n).isoformat() for n in range(first, end.toordinal() + 1)]
+    if period == "month":
+        return [f"{y:04d}-{m:02d}" for y, m in _months(start, end, 1)]
+    if period == "quarter":
+        return [f"{y:04d}-Q{(m - 1) // 3 + 1}" for y, m in _months(start, end, 3)]
+    return [f"{y:04d}" for y in range(start.year, end.year + 1)]
+
+
+def count_periods(start: date, end: date, period: Period) -> int:
+    """len(periods_between(...)), without building them."""
+    if period == "day":
+        return end.toordinal() - start.toordinal() + 1
+    if period == "year":
+        return end.year - start.year + 1
+    step = 1 if period == "month" else 3
+    first = (start.year * 12 + start.month - 1) // step
+    return (end.year * 12 + end.month - 1) // step - first + 1
 
 
 @dataclass

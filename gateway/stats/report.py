@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,15 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from gateway.errors import BadInput
 from gateway.stats import facts
-from gateway.stats.counting import DayCount, GroupBy, Period, tabulate
+from gateway.stats.counting import DayCount, GroupBy, Period, count_periods, tabulate
 from gateway.store.db import Database, Tx
 
 FORMATS = ("json", "csv", "xlsx")
+# The days statistics can be asked about, and how many rows (periods x subjects) one answer
+# may hold: each row is built, kept and serialised whole.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+MAX_ROWS = 100_000
 COUNT_FIELDS = (
     "period",
     "electronic",
@@ -66,15 +72,18 @@ def _date(params: Mapping[str, str], name: str, default: date) -> date:
     if raw is None:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{name}={raw!r}: give a date as YYYY-MM-DD") from None
+        raise BadInput(f"{name}={raw[:40]!r}: give a date as YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadInput(f"{name}={raw}: give a date from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: Sequence[str], default: str) -> str:
     value = params.get(name, default)
     if value not in allowed:
-        raise BadInput(f"{name}={value!r}: use one of {', '.join(allowed)}")
+        raise BadInput(f"{name}={value[:40]!r}: use one of {', '.join(allowed)}")
     return value
 
 
@@ -92,13 +101,20 @@ class Statistics:
 
     async def rows(self, query: StatsQuery, sender: str | None = None) -> list[dict[str, Any]]:
         """The rows of DESIGN §4.4; with `sender`, only that agency's row(s)."""
+        groups = self._groups if sender is None else {sender: self._groups.get(sender, "?")}
+        _bound(query, groups)
         start, end = query.start.isoformat(), query.end.isoformat()
 
         async def unit(tx: Tx) -> list[DayCount]:
             return await facts.day_counts(tx, start, end, sender)
 
         counts = await self._db.scan(unit)
-        groups = self._groups if sender is None else {sender: self._groups.get(sender, "?")}
+        # up to MAX_ROWS rows, built off the event loop
+        return await asyncio.to_thread(self._table, counts, query, groups)
+
+    def _table(
+        self, counts: list[DayCount], query: StatsQuery, groups: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
         table = tabulate(
             counts,
             start=query.start,
@@ -108,6 +124,17 @@ class Statistics:
             groups=groups,
         )
         return [row.as_dict(query.by, self.target) for row in table]
+
+
+def _bound(query: StatsQuery, groups: Mapping[str, str]) -> None:
+    subjects = {"agency": len(groups), "group": len(set(groups.values())), "none": 1}[query.by]
+    rows = count_periods(query.start, query.end, query.period) * max(subjects, 1)
+    if rows > MAX_ROWS:
+        raise BadInput(
+            f"from={query.start} to={query.end} by {query.period} and by {query.by} makes {rows} "
+            f"rows; at most {MAX_ROWS} rows (periods x subjects) per answer: narrow the dates "
+            "or use a longer period"
+        )
 
 
 def _cell(value: Any) -> str:

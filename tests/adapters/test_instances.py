@@ -45,7 +45,9 @@ def test_two_instances_may_not_share_a_name(tmp_path: Path) -> None:
 
 
 def write_config(tmp_path: Path, deliveries: dict[str, dict[str, Any]]) -> Path:
-    config = tmp_path / "gateway.toml"
+    """In a configuration folder of its own: departments' folders are kept out of it."""
+    (tmp_path / "etc").mkdir()
+    config = tmp_path / "etc" / "gateway.toml"
     config.write_text(
         config_toml(
             tmp_path / "data", listen="127.0.0.1:1", ops_listen="127.0.0.1:2", deliveries=deliveries
@@ -61,7 +63,7 @@ def write_config(tmp_path: Path, deliveries: dict[str, dict[str, Any]]) -> Path:
             {"adapter": "webhook", "url": "https://x.example/", "hmac_secret": "short"},
             f"agency {CITY.id}: delivery: hmac_secret: 5 characters is too short",
         ),
-        ({"adapter": "folder", "inbox": "in"}, f"agency {CITY.id}: delivery: outbox: give"),
+        ({"adapter": "folder", "inbox": "../in"}, f"agency {CITY.id}: delivery: outbox: give"),
         ({"adapter": "fax"}, "delivery.adapter 'fax' is not installed (installed: "),
         ({"adapter": "mailbox", "name": "a name"}, "agencies[0].delivery.name: String should"),
     ],
@@ -79,13 +81,13 @@ def test_folders_are_relative_to_the_configuration_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(
-        tmp_path, {CITY.id: {"adapter": "folder", "inbox": "hn/in", "outbox": "hn/out"}}
+        tmp_path, {CITY.id: {"adapter": "folder", "inbox": "../hn/in", "outbox": "../hn/out"}}
     )
     with pytest.raises(SystemExit) as exit_:
         main(["check-config", str(config)])
     assert exit_.value.code == 0
     settings = load_settings(config)
-    assert settings.agency(CITY.id).delivery.options == {"inbox": "hn/in", "outbox": "hn/out"}  # type: ignore[union-attr]
+    assert settings.agency(CITY.id).delivery.options == {"inbox": "../hn/in", "outbox": "../hn/out"}  # type: ignore[union-attr]
 
 
 class Recording:

@@ -19,7 +19,9 @@ class GatewayProcess:
         self.workdir = workdir
         self.port = free_port()
         self.ops_port = free_port()
-        self.config = workdir / "gateway.toml"
+        # a configuration folder of its own: departments' folders (under workdir) stay out of it
+        self.config = workdir / "etc" / "gateway.toml"
+        self.config.parent.mkdir(exist_ok=True)
         self.config.write_text(
             config_toml(
                 workdir / "data",

@@ -10,7 +10,9 @@ import pytest
 from gateway.stats.counting import (
     DayCount,
     Fact,
+    Period,
     Tally,
+    count_periods,
     fact_of,
     local_day,
     merge,
@@ -139,3 +141,24 @@ def test_tabulate_fills_every_subject_and_period_and_groups() -> None:
         "target": 0.9,
         "meets_target": True,
     }
+
+
+@pytest.mark.parametrize("period", ["day", "month", "quarter", "year"])
+def test_count_periods_agrees_with_the_labels_stepped_day_by_day(period: Period) -> None:
+    def day_by_day(start: date, end: date) -> list[str]:
+        labels: list[str] = []
+        for n in range(start.toordinal(), end.toordinal() + 1):
+            label = period_of(date.fromordinal(n).isoformat(), period)
+            if not labels or labels[-1] != label:
+                labels.append(label)
+        return labels
+
+    for start, end in [
+        (date(2025, 12, 30), date(2026, 4, 1)),
+        (date(2024, 2, 29), date(2024, 2, 29)),
+        (date(2023, 3, 31), date(2026, 1, 1)),
+        (date(2000, 1, 1), date(2003, 12, 31)),
+    ]:
+        labels = periods_between(start, end, period)
+        assert labels == day_by_day(start, end)
+        assert count_periods(start, end, period) == len(labels)

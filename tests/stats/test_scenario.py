@@ -247,7 +247,7 @@ async def play_story(net: Net, clock: FakeClock) -> None:
             net,
             clock,
             HOME_AFFAIRS.id,
-            {"document_id": "H-P1", "recipients": [CITY.id], "dispatched_on": "2026-02-28"},
+            {"document_id": "H-P1", "recipients": [CITY.id], "dispatched_on": "2026-02-09"},
         )
         == 201
     )
