@@ -28,10 +28,11 @@ from gateway.api.ops import OpsApi
 from gateway.api.problems import problems
 from gateway.api.queues import QueuesApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
+from gateway.backlog import Backlog
+from gateway.backlog_metrics import watch_backlog
 from gateway.backoff import BackoffPolicy
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
-from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
 from gateway.delivery import Dispatcher, GatewayHost, load_adapters
@@ -113,6 +114,7 @@ class Gateway:
     ops_app: web.Application
     trust: TrustMaterial
     workers: Workers
+    clock: Clock = system_clock
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -199,6 +201,7 @@ class Gateway:
             ),
             trust=trust,
             workers=workers,
+            clock=clock,
         )
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
@@ -209,9 +212,13 @@ class Gateway:
         await self.exchange.republish_pending(older_than_s=0 if single_node else SWEEP_GRACE_S)
         await self.dispatcher.start()
         self._tasks.append(asyncio.create_task(self._sweep()))
-        agencies = [agency.id for agency in self.settings.agencies]
+        backlog = Backlog(
+            bus=self.bus, db=self.db, directory=Directory(self.settings), clock=self.clock
+        )
         self._tasks.append(
-            asyncio.create_task(watch_queues(self.bus, agencies, QUEUE_GAUGES_INTERVAL_S))
+            asyncio.create_task(
+                watch_backlog(backlog, self.db, self.bus, self.clock, QUEUE_GAUGES_INTERVAL_S)
+            )
         )
 
     async def _sweep(self) -> None:
