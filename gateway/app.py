@@ -30,9 +30,10 @@ from gateway.api.queues import QueuesApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
-from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
+from gateway.delivery.backlog import Backlog
+from gateway.delivery.backlog_metrics import watch_backlog
 from gateway.delivery.backoff import BackoffPolicy
 from gateway.delivery.dispatcher import Dispatcher, GatewayHost, load_adapters
 from gateway.delivery.host import instances
@@ -117,6 +118,7 @@ class Gateway:
     trust: TrustMaterial
     workers: Workers
     retention: Retention | None = None
+    clock: Clock = system_clock
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -214,6 +216,7 @@ class Gateway:
             trust=trust,
             workers=workers,
             retention=Retention(db, clock, settings.retention),
+            clock=clock,
         )
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
@@ -226,9 +229,13 @@ class Gateway:
         self._tasks.append(asyncio.create_task(self._sweep()))
         if self.retention is not None:
             self._tasks.append(asyncio.create_task(self.retention.run_forever()))
-        agencies = [agency.id for agency in self.settings.agencies]
+        backlog = Backlog(
+            bus=self.bus, db=self.db, directory=Directory(self.settings), clock=self.clock
+        )
         self._tasks.append(
-            asyncio.create_task(watch_queues(self.bus, agencies, QUEUE_GAUGES_INTERVAL_S))
+            asyncio.create_task(
+                watch_backlog(backlog, self.db, self.bus, self.clock, QUEUE_GAUGES_INTERVAL_S)
+            )
         )
 
     async def _sweep(self) -> None:

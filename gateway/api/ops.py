@@ -8,11 +8,13 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.api.auth import public, requires
+from gateway.api.formats import json_response
 from gateway.bus.base import Bus
 from gateway.errors import NotFound
 from gateway.log import get_logger
 from gateway.runtime.diskspace import FreeSpace
 from gateway.store.db import Database
+from gateway.trust.expiry import expiries
 from gateway.trust.material import TrustMaterial
 
 log = get_logger(__name__)
@@ -38,6 +40,7 @@ class OpsApi:
             web.get("/healthz", self.healthz),
             web.get("/readyz", self.readyz),
             web.get("/metrics", self.metrics),
+            web.get("/v1/ops/trust", self.trust),
             web.post("/v1/ops/trust/reload", self.reload_trust),
         ]
 
@@ -69,6 +72,13 @@ class OpsApi:
         response = web.Response(body=generate_latest())
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
+
+    @requires("operator")
+    async def trust(self, request: web.Request) -> web.Response:
+        """When each anchor, intermediate, pinned certificate and CRL runs out, soonest first."""
+        if self._trust is None:
+            raise NotFound("this gateway has no trust material")
+        return json_response([item.row() for item in expiries(self._trust.store)])
 
     @requires("operator")
     async def reload_trust(self, request: web.Request) -> web.Response:

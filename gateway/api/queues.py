@@ -1,4 +1,4 @@
-"""The operator's view of the bus: queue depths, dead letters, replay and purge."""
+"""The operator's view of the bus: each agency's backlog, dead letters, replay and purge."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from gateway.audit import chain as audit
 from gateway.audit.events import Event, EventName
 from gateway.bus.base import Bus, DeadLetterNotFound
 from gateway.clock import Clock, iso
+from gateway.delivery.backlog import AgencyBacklog, Backlog
 from gateway.directory import Directory
 from gateway.errors import BadInput, NotFound
 from gateway.store import messages as store
@@ -18,12 +19,42 @@ from gateway.store.db import Database
 MAX_LIST = 1000
 
 
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _when(value: float | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def backlog_row(row: AgencyBacklog) -> dict[str, object]:
+    """One agency's line of `GET /v1/ops/queues`: the bus's side, then the adapter's."""
+    return {
+        "agency": row.agency,
+        "ready": row.bus.ready,
+        "in_flight": row.bus.in_flight,
+        "waiting_retry": row.bus.waiting_retry,
+        "dead": row.bus.dead,
+        "oldest_age_s": _seconds(row.bus.oldest_age_s),
+        "adapter": row.adapter,
+        "uncollected": row.uncollected,
+        "uncollected_oldest_age_s": _seconds(row.uncollected_oldest_age_s),
+        "last_listed_at": _when(row.last_listed_at),
+        "last_fetched_at": _when(row.last_fetched_at),
+        "state": row.state,
+        "failures": row.backoff.failures,
+        "last_error": row.backoff.last_error,
+        "next_attempt_at": _when(row.next_attempt_at),
+    }
+
+
 class QueuesApi:
     def __init__(self, *, bus: Bus, db: Database, directory: Directory, clock: Clock) -> None:
         self._bus = bus
         self._db = db
         self._directory = directory
         self._clock = clock
+        self._backlog = Backlog(bus=bus, db=db, directory=directory, clock=clock)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -43,18 +74,7 @@ class QueuesApi:
 
     @requires("operator")
     async def queues(self, request: web.Request) -> web.Response:
-        stats = await self._bus.queue_stats(self._directory.ids())
-        rows = [
-            {
-                "agency": s.queue,
-                "ready": s.ready,
-                "in_flight": s.in_flight,
-                "dead": s.dead,
-                "oldest_age_s": None if s.oldest_age_s is None else round(s.oldest_age_s, 3),
-            }
-            for s in stats
-        ]
-        return json_response(rows)
+        return json_response([backlog_row(row) for row in await self._backlog.agencies()])
 
     @requires("operator")
     async def dead_letters(self, request: web.Request) -> web.Response:

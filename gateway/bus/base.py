@@ -67,6 +67,7 @@ class QueueStats:
     in_flight: int
     dead: int
     oldest_age_s: float | None
+    waiting_retry: int = 0  # failed once, held back until their retry time
 
 
 @dataclass(frozen=True)

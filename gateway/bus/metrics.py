@@ -1,19 +1,12 @@
 """Prometheus metrics of the bus, whichever implementation: rates of what is published and
-handed out, confirm latency, and each agency's queue depth and age (refreshed periodically,
-since a scrape cannot wait on the broker)."""
+handed out, confirm latency, and each agency's queue depth and age (refreshed by
+gateway.delivery.backlog_metrics, since a scrape cannot wait on the broker)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
 from prometheus_client import Counter, Gauge, Histogram
 
-from gateway.bus.base import Bus
-from gateway.log import get_logger
 from gateway.metrics import PREFIX
-
-log = get_logger(__name__)
 
 PUBLISHED = Counter(PREFIX + "bus_published_total", "Claims the bus confirmed durable")
 PUBLISH_FAILURES = Counter(PREFIX + "bus_publish_failures_total", "Publishes the bus refused")
@@ -35,17 +28,3 @@ OLDEST = Gauge(
     "Age of the agency's oldest waiting message (0 when none, or unknown to this node)",
     ["agency"],
 )
-
-
-async def watch_queues(bus: Bus, agencies: Sequence[str], interval_s: float) -> None:
-    """Refresh the queue gauges every `interval_s` seconds, until cancelled."""
-    while True:
-        try:
-            for stats in await bus.queue_stats(agencies):
-                READY.labels(stats.queue).set(stats.ready)
-                IN_FLIGHT.labels(stats.queue).set(stats.in_flight)
-                DEAD.labels(stats.queue).set(stats.dead)
-                OLDEST.labels(stats.queue).set(stats.oldest_age_s or 0.0)
-        except Exception as exc:  # the bus is down: /readyz says so; keep the last figures
-            log.warning("queue_gauges_stale", error=str(exc) or type(exc).__name__)
-        await asyncio.sleep(interval_s)

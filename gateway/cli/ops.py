@@ -14,12 +14,50 @@ from tabulate import tabulate
 
 from gateway.cli._common import ops_call, ops_connection_options
 
+QUEUE_COLUMNS = (
+    "agency",
+    "adapter",
+    "ready",
+    "in_flight",
+    "waiting_retry",
+    "dead",
+    "uncollected",
+    "oldest_uncollected",
+    "last_polled",
+    "state",
+    "failures",
+    "next_attempt_at",
+    "last_error",
+)
+
+
+def age(seconds: float | None) -> str:
+    """An age an operator reads at a glance: 45s, 12m, 3h05m, 2d04h."""
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+
+
+def queue_line(row: dict[str, Any]) -> list[Any]:
+    polled = [t for t in (row.get("last_listed_at"), row.get("last_fetched_at")) if t]
+    shown = {
+        **row,
+        "oldest_uncollected": age(row.get("uncollected_oldest_age_s")),
+        "last_polled": max(polled, default=""),
+    }
+    return [shown.get(c) if shown.get(c) is not None else "" for c in QUEUE_COLUMNS]
+
 
 def cmd_queues(args: argparse.Namespace) -> int:
     rows = ops_call(args, "GET", "/v1/ops/queues")
-    columns = ["agency", "ready", "in_flight", "dead", "oldest_age_s"]
-    table = [[row[c] if row[c] is not None else "" for c in columns] for row in rows]
-    print(tabulate(table, headers=columns))
+    print(tabulate([queue_line(row) for row in rows], headers=QUEUE_COLUMNS))
     return 1 if any(row["dead"] for row in rows) else 0
 
 
@@ -45,7 +83,9 @@ def cmd_dlq_purge(args: argparse.Namespace) -> int:
 
 
 def add_subcommands(sub: Any) -> None:
-    queues = sub.add_parser("queues", help="queue depths per agency (exit 1 if any dead letters)")
+    queues = sub.add_parser(
+        "queues", help="each agency's backlog: bus, inbox, adapter (exit 1 if any dead letters)"
+    )
     ops_connection_options(queues)
     queues.set_defaults(func=cmd_queues)
 

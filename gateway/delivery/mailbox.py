@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
 from gateway.clock import Clock
+from gateway.delivery.backlog import PollRecorder
 from gateway.errors import BadInput, BodyPurged, NotFound
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
@@ -42,6 +43,7 @@ class Mailbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._polls = PollRecorder(db, clock)
 
     async def list(self, recipient: str, kind: str | None, limit: int, after: str | None) -> Page:
         position = decode_cursor(after) if after else None
@@ -50,12 +52,14 @@ class Mailbox:
             return await store.inbox(tx, recipient, kind, limit + 1, position)
 
         rows = await self._db.read(unit)
+        await self._polls.listed(recipient)
         items = tuple(rows[:limit])
         more = len(rows) > limit
         return Page(items, encode_cursor(items[-1]) if more and items else None)
 
     async def fetch(self, recipient: str, delivery_id: str) -> tuple[DeliveryRecord, bytes]:
         found = await self._db.read(lambda tx: store.delivery_with_body(tx, delivery_id))
+        await self._polls.fetched(recipient)
         if found is None or found[0].recipient != recipient:
             raise NotFound(f"no delivery {delivery_id} waits in the inbox of {recipient}")
         item, body = found

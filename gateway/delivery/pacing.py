@@ -6,7 +6,8 @@ their attempts however long the outage lasts. At its retry time the agency is pr
 subscription of its own with prefetch 1: the first delivery that succeeds brings it back into
 the shared subscription, a failure pauses it again for longer (delivery.backoff). An operator's
 reset brings it back at once. Items already handed out when the agency failed are put back on
-the bus until its retry time (one attempt each).
+the bus until its retry time (one attempt each). A refusal for good dead-letters its item and
+pauses the agency too: a receiver answering 404 to everything shows as backing off, not up.
 
 Subscriptions are changed by one task, never from inside a handler (cancelling a subscription
 waits for its handlers). With several nodes, each paces on its own failures and adopts every
@@ -138,8 +139,9 @@ class Pacing:
             self._count(label, "retry", started)
             delay = await self._failed(agency, exc)
             raise TemporaryFailure(exc.reason, delay) from exc
-        except PermanentFailure:
+        except PermanentFailure as exc:
             self._count(label, "failed", started)
+            await self._failed(agency, TemporaryFailure(exc.reason))
             raise
         self._count(label, "delivered", started)
         if not agency.state.up:

@@ -23,8 +23,10 @@ Probe = Callable[[Path], int]
 
 
 def statvfs_free(path: Path) -> int:
-    """Bytes an unprivileged writer may still use on `path`'s filesystem."""
-    stats = os.statvfs(path)
+    """Bytes an unprivileged writer may still use on `path`'s filesystem; a data folder not made
+    yet (RabbitMQ + PostgreSQL keep nothing there) is on the filesystem of its nearest parent."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    stats = os.statvfs(existing)
     return stats.f_bavail * stats.f_frsize
 
 

@@ -5,6 +5,7 @@
 - `deliveries`: one row per (message, recipient): the mailbox and the delivery state.
 - `events`: the append-only, hash-chained audit log; traces and statistics derive from it.
 - `adapter_backoff`: per agency, whether its delivery adapter is backing off, and until when.
+- `mailbox_polls`: per agency, when it last listed or fetched its inbox.
 """
 
 from __future__ import annotations
@@ -127,4 +128,14 @@ vdxp_seen = sa.Table(
     sa.Column("systemid", sa.String(64), nullable=False),
     sa.Column("expires_at", sa.Double, nullable=False),
     sa.Index("ix_vdxp_seen_expires", "expires_at"),
+)
+
+# When each agency last listed or fetched its inbox (gateway.store.backlog): an agency whose
+# system stopped collecting shows in the operator's backlog. Written at most once a minute.
+mailbox_polls = sa.Table(
+    "mailbox_polls",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("listed_at", sa.Double, nullable=True),
+    sa.Column("fetched_at", sa.Double, nullable=True),
 )

@@ -20,6 +20,7 @@ from typing import Any
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.errors import Refused
 from gateway.log import get_logger
+from gateway.trust import expiry
 from gateway.trust.certs import TrustMaterialError
 from gateway.trust.policy import DEFAULT_POLICY, VerificationPolicy
 from gateway.trust.store import TrustStore
@@ -52,6 +53,7 @@ class TrustMaterial:
         self._config_path = config_path
         self._policy = policy
         self.verifier = XmlSignatureVerifier(open_trust_store(settings, policy), policy)
+        expiry.publish(self.verifier.store)
         self.settings = settings  # what the current store was built from
         self.generation = 0  # counts reloads: worker processes rebuild their store on change
         self._lock = asyncio.Lock()
@@ -69,6 +71,7 @@ class TrustMaterial:
             log.error("trust_reload_failed", error=str(exc))
             raise TrustReloadFailed(f"{exc}; the previous trust material stays in force") from None
         self.verifier = XmlSignatureVerifier(store, self._policy)
+        expiry.publish(store)
         self.settings, self.generation = settings, self.generation + 1
         summary = store.summary()
         log.info(

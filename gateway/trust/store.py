@@ -118,6 +118,12 @@ class TrustStore:
         self._crls_by_issuer: dict[str, list[RevocationList]] = {}
         for item in self.crls:
             self._crls_by_issuer.setdefault(certs.key_id(item.issuer), []).append(item)
+        self.pinned = tuple(  # (agency, "signing" | "client", certificate): for their expiry
+            (agency, use, cert)
+            for use, pins in (("signing", signing_pins), ("client", client_pins))
+            for agency, pinned in (pins or {}).items()
+            for cert in pinned
+        )
         self._signing_pins = {
             agency: frozenset(map(certs.fingerprint, pinned))
             for agency, pinned in (signing_pins or {}).items()

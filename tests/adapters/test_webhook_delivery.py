@@ -171,7 +171,7 @@ async def test_after_the_last_attempt_the_delivery_is_dead_lettered_traced_and_r
     assert await dead_letters(net) == []
 
 
-async def test_a_refusal_for_good_is_dead_lettered_at_once_and_does_not_pause_the_agency(
+async def test_a_refusal_for_good_is_dead_lettered_at_once_and_is_a_failed_attempt(
     net_factory: Any, tmp_path: Path, hook: ScriptedReceiver
 ) -> None:
     hook.answer = lambda request, n: web.Response(status=422) if n == 0 else None
@@ -182,11 +182,42 @@ async def test_a_refusal_for_good_is_dead_lettered_at_once_and_does_not_pause_th
     assert (letter["attempts"], letter["reason"]) == (1, "the receiver refused it: HTTP 422")
     _, trace = await net[FINANCE.id].trace(receipt["id"])
     assert trace["recipients"][0]["events"][-1]["event"] == "delivery_failed"
-    assert (await adapters(net))[CITY.id]["state"] == "up"
+    city = (await adapters(net))[CITY.id]
+    assert (city["failures"], city["last_error"]) == (1, "the receiver refused it: HTTP 422")
     second = document_bytes(sender=FINANCE.id, recipients=(CITY.id,))
     assert (await net[FINANCE.id].submit(second))[0] == 202
     await eventually(lambda: asyncio.sleep(0, len(hook.requests)), lambda n: n == 2)
     assert hook.requests[1].body == second
+    city = await eventually(lambda: adapters(net), lambda rows: rows[CITY.id]["state"] == "up")
+    assert city[CITY.id]["failures"] == 0
+
+
+async def test_a_receiver_answering_404_to_everything_shows_failing_not_up(
+    net_factory: Any, tmp_path: Path, hook: ScriptedReceiver
+) -> None:
+    hook.answer = lambda request, n: web.Response(status=404)
+    backoff = AdapterSettings(backoff_initial_s=0.05, backoff_max_s=0.05)
+    net = await webhook_net(net_factory, tmp_path, hook, adapters=backoff)
+    failed_before = counted("failed")
+    for n in range(3):
+        raw = document_bytes(sender=FINANCE.id, recipients=(CITY.id,), document_id=f"NF-{n}")
+        assert (await net[FINANCE.id].submit(raw))[0] == 202
+    await eventually(lambda: dead_letters(net), lambda rows: len(rows) == 3)
+
+    city = (await adapters(net))[CITY.id]
+    assert (city["state"], city["failures"]) == ("backing_off", 3)
+    assert city["last_error"] == "the receiver refused it: HTTP 404"
+    response = await net.ops.get("/v1/ops/queues", headers=bearer(OPERATOR_TOKEN))
+    [row] = [r for r in await response.json() if r["agency"] == CITY.id]
+    assert (row["adapter"], row["state"], row["failures"], row["dead"]) == (
+        "webhook",
+        "backing_off",
+        3,
+        3,
+    )
+    assert row["last_error"] == "the receiver refused it: HTTP 404"
+    assert row["next_attempt_at"] is not None
+    assert counted("failed") - failed_before == 3
 
 
 async def test_retry_after_is_honoured(

@@ -575,3 +575,20 @@ async def test_no_message_is_lost_under_mixed_outcomes_and_a_restart(bus_factory
     assert {d.reason for d in dead} == {"never", "always"}
     assert all(d.attempts == 4 for d in dead if d.reason == "always")
     assert (await stats(bus, q)).ready == 0
+
+
+async def test_queue_stats_count_messages_waiting_for_their_retry(bus_factory, recorder, until):
+    bus, q = await open_with_queue(bus_factory)
+    assert (await stats(bus, q)).waiting_retry == 0
+    await bus.publish([msg(q, "m1")])
+
+    async def later(_: ReceivedMessage) -> None:
+        raise RetryLater("the department's system answered 503", delay_s=3600)
+
+    await bus.subscribe([q], recorder(later), prefetch=1)
+
+    async def waiting() -> bool:
+        s = await stats(bus, q)
+        return (s.ready, s.in_flight, s.waiting_retry) == (0, 0, 1)
+
+    await until(waiting, what="the message waiting for its retry")

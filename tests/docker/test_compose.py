@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+from prometheus_client import REGISTRY
 
+import gateway.app  # noqa: F401 - declares every metric the gateway exports
 from gateway.config import load_settings
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
@@ -27,6 +31,7 @@ def test_services_are_the_three_node_cluster_postgres_two_gateways_and_prometheu
         "gateway-1",
         "gateway-2",
         "prometheus",
+        "grafana",
     }
     for name in ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3", "postgres", "gateway-1", "gateway-2"):
         assert "healthcheck" in services[name], name
@@ -76,3 +81,50 @@ def test_the_gateways_configuration_is_valid_with_the_compose_environment() -> N
     assert settings.server.ops_listen == "0.0.0.0:9090"
     port = int(settings.server.listen.rsplit(":", 1)[1])
     assert compose()["services"]["gateway-1"]["ports"][0].endswith(f":{port}")
+
+
+def test_prometheus_loads_the_alert_rules_compose_mounts() -> None:
+    config = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
+    volumes = compose()["services"]["prometheus"]["volumes"]
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in volumes
+    assert (DOCKER / "prometheus" / "alerts.yml").is_file()
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard() -> None:
+    grafana = compose()["services"]["grafana"]
+    mounts = {  # in the container: on the host
+        inside: outside
+        for outside, inside in (v.rsplit(":", 1)[0].split(":", 1) for v in grafana["volumes"])
+    }
+    provisioning = DOCKER / mounts["/etc/grafana/provisioning"]
+    [source] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"  # the service name and its own port
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "edocgw.yml").read_text())[
+        "providers"
+    ]
+    dashboards = DOCKER / mounts[provider["options"]["path"]]
+    dashboard = json.loads((dashboards / "edocgw.json").read_text())
+    assert dashboard["uid"] == "edocgw-overview"
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+        assert panel["targets"], panel["title"]
+
+
+def exported_names() -> set[str]:
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    names: set[str] = set()
+    for metric in REGISTRY.collect():
+        names.update(metric.name + s for s in suffixes.get(metric.type, ("",)))
+    return names
+
+
+def test_the_dashboard_and_the_alerts_use_only_metrics_the_gateway_exports() -> None:
+    dashboard = (DOCKER / "grafana" / "dashboards" / "edocgw.json").read_text()
+    alerts = (DOCKER / "prometheus" / "alerts.yml").read_text()
+    used = set(re.findall(r"\bedocgw_[a-z_]+", dashboard + alerts))
+    used -= {"edocgw_dlq", "edocgw_queues"}  # not metrics: `edocgw dlq`, `edocgw queues`
+    assert used, "no metric found"
+    assert used <= exported_names(), used - exported_names()

@@ -66,9 +66,23 @@ async def test_failed_deliveries_dead_letter_and_replay(net_factory: Any, tmp_pa
         "agency": FINANCE.id,
         "ready": 0,
         "in_flight": 0,
+        "waiting_retry": 0,
         "dead": 0,
         "oldest_age_s": None,
+        "adapter": "mailbox",
+        "uncollected": 0,
+        "uncollected_oldest_age_s": None,
+        "last_listed_at": None,
+        "last_fetched_at": None,
+        "state": "up",
+        "failures": 0,
+        "last_error": None,
+        "next_attempt_at": None,
     }
+    assert (queues[CITY.id]["adapter"], queues[CITY.id]["last_error"]) == (
+        "switchable",
+        "the department's system answered 503",
+    )
     _, trace = await net[FINANCE.id].trace(receipt["id"])
     assert [e["event"] for e in trace["recipients"][0]["events"]] == ["accepted", "delivery_failed"]
 

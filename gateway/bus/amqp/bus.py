@@ -12,9 +12,9 @@ The topology is in `_amqp_topology.py` and docs/rabbitmq.md; consuming in `_amqp
   RabbitMQ dead-letters by itself a message delivered `delivery_limit` times without being
   settled: a poison message that kills its consumers.
 - Operator calls use short-lived plain channels: queue depths come from passive declares (ready
-  messages only); `in_flight` and `oldest_age_s` are what this process holds, since RabbitMQ
-  tells neither without its management API. Listing dead letters takes them without
-  acknowledging and hands them back; replaying republishes one and acknowledges it.
+  messages only); `in_flight`, `oldest_age_s` and `waiting_retry` are what this process holds,
+  since RabbitMQ tells none of them without its management API. Listing dead letters takes
+  them without acknowledging and hands them back; replaying republishes one and acknowledges it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from gateway.bus.base import (
     Subscription,
     Unroutable,
 )
+from gateway.bus.retries import PendingRetries
 
 __all__ = ["RabbitBus", "RabbitTuning"]
 
@@ -109,6 +110,7 @@ class RabbitBus:
         self._subscriptions: set[RabbitSubscription] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._ledger = Ledger()
+        self._retries = PendingRetries()
         self._lost = False
 
     def __repr__(self) -> str:
@@ -304,6 +306,7 @@ class RabbitBus:
         message = replace(env, attempt=attempt).amqp(**{DELAY_HEADER: str(step)})
         routing_key = self.topology.routing_key(queue, env.urgent)
         await self._send(self._exchange(self.topology.delay_exchange), routing_key, message)
+        self._retries.add(queue, codec.now_ms() + step)
         log.debug("bus.retry_scheduled", queue=queue, attempt=attempt, delay_ms=step)
 
     async def _publish_dead(
@@ -404,6 +407,7 @@ class RabbitBus:
                     in_flight=self._ledger.count(q),
                     dead=counts[topo.dead_queue(q)] or 0,
                     oldest_age_s=None if oldest is None else max(0.0, (now - oldest) / 1000),
+                    waiting_retry=self._retries.count(q, now),
                 )
             )
         return stats

@@ -429,6 +429,7 @@ class LocalBus:
                     in_flight=self._index.in_flight(name),
                     dead=self._dead_counts.get(name, 0),
                     oldest_age_s=age,
+                    waiting_retry=self._index.delayed(name),
                 )
             )
         return stats

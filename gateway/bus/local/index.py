@@ -65,6 +65,7 @@ class Index:
     def __init__(self) -> None:
         self._queues: dict[str, _QueueState] = {}
         self._delayed: list[tuple[float, int, Entry]] = []
+        self._delayed_per_queue: dict[str, int] = {}
 
     def _state(self, queue: str) -> _QueueState:
         state = self._queues.get(queue)
@@ -76,6 +77,7 @@ class Index:
         """File a message that is not in a handler; True if it is ready now."""
         if entry.ready_at > now:
             heapq.heappush(self._delayed, (entry.ready_at, entry.seq, entry))
+            self._delayed_per_queue[entry.queue] = self._delayed_per_queue.get(entry.queue, 0) + 1
             return False
         heapq.heappush(self._state(entry.queue).ready[entry.priority], (entry.seq, entry))
         return True
@@ -112,6 +114,7 @@ class Index:
         woken: set[str] = set()
         while self._delayed and self._delayed[0][0] <= now:
             _, _, entry = heapq.heappop(self._delayed)
+            self._delayed_per_queue[entry.queue] -= 1
             heapq.heappush(self._state(entry.queue).ready[entry.priority], (entry.seq, entry))
             woken.add(entry.queue)
         return woken
@@ -126,6 +129,10 @@ class Index:
     def ready(self, queue: str) -> int:
         state = self._queues.get(queue)
         return state.ready_count() if state else 0
+
+    def delayed(self, queue: str) -> int:
+        """Messages of the queue waiting for their retry time."""
+        return self._delayed_per_queue.get(queue, 0)
 
     def oldest_enqueued(self, queue: str) -> float | None:
         state = self._queues.get(queue)
