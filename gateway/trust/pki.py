@@ -193,7 +193,13 @@ def self_signed_certificate(organ_id: str, name: str, *, kind: KeyKind = "rsa") 
 
 
 def client_certificate(
-    issuer: Issued, organ_id: str, name: str, *, days: float = 825, kind: KeyKind = "ec"
+    issuer: Issued,
+    organ_id: str,
+    name: str,
+    *,
+    days: float = 825,
+    not_before: datetime | None = None,
+    kind: KeyKind = "ec",
 ) -> Issued:
     """A TLS client certificate for mutual TLS on the agency listener."""
     key = new_key(kind)
@@ -201,7 +207,7 @@ def client_certificate(
         _name(f"{name} (TLS client)", uid=organ_id),
         issuer.certificate.subject,
         key,
-        _window(None, days),
+        _window(not_before, days),
         None,
     )
     cert = (

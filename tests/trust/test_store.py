@@ -244,7 +244,9 @@ def test_pins_replace_the_uid_rule(ring: KeyRing) -> None:
 
 
 def test_a_pinned_client_certificate_names_its_agency(ring: KeyRing) -> None:
-    client = pki.client_certificate(ring.intermediate, FINANCE.id, "Sở Tài chính").certificate
+    client = pki.client_certificate(
+        ring.intermediate, FINANCE.id, "Sở Tài chính", not_before=START
+    ).certificate
     signer = ring.signers[CITY.id].certificate  # EKU documentSigning: no TLS client
     store = store_of(ring, client={FINANCE.id: [client], CITY.id: [signer]})
     assert store.client_agency(client, NOW) == FINANCE.id
