@@ -18,15 +18,16 @@ from tests.e2e.process import GatewayProcess
 
 REQUEST_TIMEOUT_S = 20.0  # a request unanswered this long is a hang, not a slow machine
 # Examples per test: bounded so that the folder runs in about a minute on a shared machine;
-# FUZZ_EXAMPLES=1000 explores further by hand.
+# FUZZ_EXAMPLES=1000 explores further by hand, FUZZ_RANDOM=1 with other inputs on each run.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+RANDOM = bool(os.environ.get("FUZZ_RANDOM"))
 # Reproducible in CI (a failure shows the same input on a rerun), no example database in the
 # checkout, no shrinking: the failing request is printed as it was sent.
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
-    derandomize=True,
+    derandomize=not RANDOM,
     phases=(Phase.explicit, Phase.generate),
     suppress_health_check=list(HealthCheck),
 )
