@@ -24,6 +24,7 @@ from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
 from gateway.api.context import request_context
 from gateway.api.listener import HANDLER_OPTIONS, ConnectionLimits, start_listener
+from gateway.api.openapi import OpenApi
 from gateway.api.ops import OpsApi
 from gateway.api.problems import identity_only, problems
 from gateway.api.queues import QueuesApi
@@ -202,14 +203,18 @@ class Gateway:
             exchange=exchange,
             dispatcher=dispatcher,
             agency_app=_app(
-                "agency", agency.routes() + facade.routes(), authenticator, limits.max_bytes
+                "agency",
+                agency.routes() + facade.routes() + OpenApi("agency").routes(),
+                authenticator,
+                limits.max_bytes,
             ),
             ops_app=_app(
                 "ops",
                 OpsApi(db=db, bus=bus, trust=trust, disk=disk).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
-                + auditing.routes(),
+                + auditing.routes()
+                + OpenApi("ops").routes(),
                 authenticator,
                 1024 * 1024,
             ),
