@@ -14,8 +14,8 @@ from tests.waiting import eventually
 
 
 def retention_of(net: Net) -> Retention:
-    assert net.gateway.maintenance.retention is not None
-    return net.gateway.maintenance.retention
+    assert net.gateway.retention is not None
+    return net.gateway.retention
 
 
 async def delivered(net: Net, raw: bytes) -> tuple[dict[str, Any], str]:
