@@ -7,9 +7,34 @@ One root, `GatewayError`; every subclass fixes its `code` and HTTP `status`. "Ba
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Final
 
 PROBLEM_TYPE_PREFIX = "urn:edocgw:error:"
+# A detail quotes at most this many characters of any field, and is at most MAX_DETAIL_CHARS
+# long: a 2 MB field must not come back as a 2 MB problem, log line or audit record.
+MAX_QUOTED_CHARS: Final = 120
+MAX_DETAIL_CHARS: Final = 1000
+_LONG: Final = f"{{{MAX_QUOTED_CHARS + 1},}}"
+_QUOTED: Final = re.compile(f"'([^']{_LONG})'|\"([^\"]{_LONG})\"|“([^”]{_LONG})”")
+
+
+def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """`text` cut to `limit` characters, with "…" when something was left out."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clip_quoted(match: re.Match[str]) -> str:
+    inner = next(group for group in match.groups() if group is not None)
+    return match[0][0] + clip(inner) + match[0][-1]
+
+
+def bounded_detail(detail: str) -> str:
+    """`detail` with every quoted run cut to MAX_QUOTED_CHARS and the whole to
+    MAX_DETAIL_CHARS (libxml2 and ValueError messages quote the value they refuse)."""
+    if len(detail) <= MAX_QUOTED_CHARS:
+        return detail
+    return clip(_QUOTED.sub(_clip_quoted, detail), MAX_DETAIL_CHARS)
 
 
 class GatewayError(Exception):
@@ -18,6 +43,7 @@ class GatewayError(Exception):
     title: ClassVar[str] = "Internal error"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
+        detail = bounded_detail(detail)
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions

@@ -5,10 +5,13 @@ Pure functions over strings; the rules themselves are data in `secrecy_rules.py`
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 from typing import Final
 
 from .secrecy_rules import (
@@ -38,7 +41,7 @@ _BEFORE_WINDOW: Final = 24  # longer than any compound partner and its separator
 # Non-space characters taken on each side of a "mật": more than any rule spans around it
 # ("độ mật: tuyệt mật" and a compound partner) plus the character that bounds it.
 _CONTEXT: Final = 32
-_SEPARATORS: Final = re.compile("[ _-]")
+_SEPARATORS: Final = re.compile("[ _/.-]")
 _JOINERS: Final = " _-"  # what joins the words of a stamp or of a compound
 _LEVEL_BY_NAME: Final[dict[str, Level]] = {
     "mật": "mat",
@@ -49,6 +52,66 @@ _COMPILED: Final = tuple(
     (rule, re.compile(rule.pattern, re.IGNORECASE if rule.ignore_case else 0))
     for rule in STAMP_RULES
 )
+
+
+# --- what a reader sees ----------------------------------------------------------------------
+# Letters spelled out one by one: "M Ậ T", "M.Ậ.T", "T Ố I  M Ậ T". Three single letters or more,
+# each followed by one to three separators; gated by a spaced "ậ", rare in ordinary text.
+_SPACING: Final = " .·•*_/-"
+_SPACED_VOWEL: Final = re.compile(f"[{re.escape(_SPACING)}][ậẬ][{re.escape(_SPACING)}]")
+_SPACED_LETTERS: Final = re.compile(
+    rf"(?<![^\W\d_])[^\W\d_](?:[{re.escape(_SPACING)}]{{1,3}}[^\W\d_](?![^\W\d_])){{2,}}"
+)
+_SPACED_PREFIXES: Final = ("tuyệt", "tối", "độ")  # joined back with a space before "mật"
+_STRAY_MARKS: Final = re.compile("[\u0300-\u036f]")  # combining marks NFC could not compose
+
+
+@functools.cache
+def _confusables() -> tuple[dict[int, str], re.Pattern[str]]:
+    """Letters of other scripts that look like a Latin letter, folded to it: a skeleton in the
+    sense of Unicode TR39, from the confusables table that confusable-homoglyphs ships (Unicode's
+    confusables.txt). Only letters (no digits or symbols) and only to an ASCII letter; an upper
+    case letter keeps upper case (TR39 folds I to l)."""
+    data = json.loads(
+        (resources.files("confusable_homoglyphs") / "confusables.json").read_text("utf-8")
+    )
+    table: dict[int, str] = {}
+    for char, entries in data.items():
+        if len(char) != 1 or not unicodedata.category(char).startswith("L"):
+            continue
+        if unicodedata.name(char, "LATIN").startswith("LATIN"):
+            continue
+        latin = next((e["c"] for e in entries if len(e["c"]) == 1 and e["c"].isascii()), None)
+        if latin is not None and latin.isalpha():
+            table[ord(char)] = "I" if latin == "l" and char.isupper() else latin
+    present = re.compile("[" + "".join(re.escape(chr(c)) for c in table) + "]")
+    return table, present
+
+
+def fold_for_reading(text: str) -> str:
+    """`text` as a reader sees it: invisible characters removed, compatibility forms folded
+    (NFKC: fullwidth ＭẬＴ), look-alike letters of other scripts folded to Latin (Cyrillic МẬТ),
+    composed (NFC), combining marks left over removed (an extra accent), letters spelled out
+    one by one joined (M Ậ T). White space is left to `normalise`."""
+    text = _INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    table, present = _confusables()
+    if present.search(text):
+        text = unicodedata.normalize("NFC", text.translate(table))
+    text = _STRAY_MARKS.sub("", text)
+    if _SPACED_VOWEL.search(text):
+        text = _SPACED_LETTERS.sub(_join_spaced, text)
+    return text
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    word = "".join(ch for ch in match.group() if ch not in _SPACING)
+    lowered = word.lower()
+    for prefix in _SPACED_PREFIXES:
+        if lowered.startswith(prefix) and lowered[len(prefix) :] == "mật":
+            return word[: len(prefix)] + " " + word[len(prefix) :]
+    return word
 
 
 def may_hold_stamp(text: str) -> bool:
@@ -79,13 +142,13 @@ def find_stamp(text: str) -> StampMatch | None:
     """The highest-level stamp in `text` (raw: it is normalised here), or None.
 
     Between stamps of one level, the first rule of STAMP_RULES wins. The cost: the pre-filter;
-    then, for decomposed text only, NFC of the whole text; then a look at each "ậ" and, around
+    then `fold_for_reading` (quick checks, and work only for text that needs it); then a look
+    at each "ậ" and, around
     each "mật", a window of text that is normalised and matched against the rules.
     """
     if not may_hold_stamp(text):
         return None
-    if "\u0302" in text or "\u0323" in text:  # decomposed: compose first
-        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    text = fold_for_reading(text)
     best: StampMatch | None = None
     for start, end in _windows(text, _candidates(text)):
         found = _match_rules(normalise(text[start:end]))
@@ -189,7 +252,37 @@ def _is_stamp(text: str, start: int, end: int, rule: StampRule) -> bool:
         phrase = f"{after[1]} {after[2]}".lower() if after[2] else ""
         if phrase not in COMPOUND_AFTER_EXCEPTIONS:
             return False
-    return not (rule.not_after and _word_before(text, start).lower() in rule.not_after)
+    if rule.not_after and _word_before(text, start).lower() in rule.not_after:
+        return False
+    left, right = text[:start].rstrip(" "), text[end:].lstrip(" ")
+    if _LIST_BEFORE.search(left) or _LIST_AFTER.match(right):
+        return False  # "độ mật: tối mật, tuyệt mật" names the levels: it marks nothing
+    if not rule.positional:
+        return True
+    if rule.level is not None and _LABEL_BEFORE.search(left):
+        return False  # after a label "độ mật:" that the do-mat-label rule did not take
+    capitals = rule.level is not None and text[start:end].isupper()
+    return capitals or _stands_as_stamp(left, right)
+
+
+# a level named next to another, in a list: "tối mật, tuyệt mật", "MẬT và TỐI MẬT"
+_LEVEL_WORDS: Final = r"(?:tuyệt[ _/.-]mật|tối[ _/.-]mật|mật)"
+_LIST_BEFORE: Final = re.compile(rf"{_LEVEL_WORDS} ?(?:,|;|và|hoặc)$", re.IGNORECASE)
+_LIST_AFTER: Final = re.compile(
+    rf"(?:,|;|và|hoặc) ?(?:độ )?{_LEVEL_WORDS}(?![^\W\d_])", re.IGNORECASE
+)
+_LABEL_BEFORE: Final = re.compile(r"độ[ _/.-]mật ?[:：\-–—]?$", re.IGNORECASE)
+_OPENERS: Final = "([{<-–—|*\"“'«"
+_CLOSERS: Final = ")]}>-–—|*\"”'»."
+
+
+def _stands_as_stamp(before: str, after: str) -> bool:
+    """Where a stamp stands: alone; at the start of the text or set off by a bracket, dash or
+    bar before it; or at the end (or set off after it), unless a comma or colon ties it to
+    the words before."""
+    if not before or before[-1] in _OPENERS:
+        return True
+    return (not after or after[0] in _CLOSERS) and before[-1] not in ",;:"
 
 
 def _word_before(text: str, start: int) -> str:
