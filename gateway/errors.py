@@ -15,8 +15,10 @@ PROBLEM_TYPE_PREFIX = "urn:edocgw:error:"
 # long: a 2 MB field must not come back as a 2 MB problem, log line or audit record.
 MAX_QUOTED_CHARS: Final = 120
 MAX_DETAIL_CHARS: Final = 1000
-_LONG: Final = f"{{{MAX_QUOTED_CHARS + 1},}}"
-_QUOTED: Final = re.compile(f"'([^']{_LONG})'|\"([^\"]{_LONG})\"|“([^”]{_LONG})”")
+# an opening quote (not an apostrophe: after a space, a colon, a bracket or at the start) and
+# more than MAX_QUOTED_CHARS characters before the next quote, or the end (libxml2 cuts its
+# messages without closing the quote)
+_QUOTED: Final = re.compile(f"(?<![^\\s:(=\\[])(['\"“])([^'\"”]{{{MAX_QUOTED_CHARS}}})[^'\"”]+")
 
 
 def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
@@ -24,17 +26,12 @@ def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _clip_quoted(match: re.Match[str]) -> str:
-    inner = next(group for group in match.groups() if group is not None)
-    return match[0][0] + clip(inner) + match[0][-1]
-
-
 def bounded_detail(detail: str) -> str:
     """`detail` with every quoted run cut to MAX_QUOTED_CHARS and the whole to
     MAX_DETAIL_CHARS (libxml2 and ValueError messages quote the value they refuse)."""
     if len(detail) <= MAX_QUOTED_CHARS:
         return detail
-    return clip(_QUOTED.sub(_clip_quoted, detail), MAX_DETAIL_CHARS)
+    return clip(_QUOTED.sub(r"\1\2…", detail), MAX_DETAIL_CHARS)
 
 
 class GatewayError(Exception):

@@ -187,8 +187,8 @@ STAMP_RULES: Final[tuple[StampRule, ...]] = (
         id="do-mat-label",
         level=None,
         pattern=(
-            r"độ[ _/.-]mật ?[:：\-–—]? ?"
-            r"(?P<level>tuyệt[ _/.-]mật|tối[ _/.-]mật|mật)"
+            r"độ[\s_/.-]mật\s?[:：\-–—]?\s?"
+            r"(?P<level>tuyệt[\s_/.-]mật|tối[\s_/.-]mật|mật)"
         ),
         ignore_case=True,
         not_after=frozenset(),
@@ -198,7 +198,7 @@ STAMP_RULES: Final[tuple[StampRule, ...]] = (
     StampRule(
         id="tuyet-mat",
         level="tuyet-mat",
-        pattern=r"tuyệt[ _/.-]mật",
+        pattern=r"tuyệt[\s_/.-]mật",
         ignore_case=True,
         not_after=DEGREE_WORDS,
         positional=True,
@@ -210,7 +210,7 @@ STAMP_RULES: Final[tuple[StampRule, ...]] = (
     StampRule(
         id="toi-mat",
         level="toi-mat",
-        pattern=r"tối[ _/.-]mật",
+        pattern=r"tối[\s_/.-]mật",
         ignore_case=True,
         not_after=DEGREE_WORDS,
         positional=True,

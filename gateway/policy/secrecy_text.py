@@ -36,13 +36,13 @@ _BEFORE_VOWEL: Final = "mM" + _INVISIBLE_CHARS  # what may stand before the "ậ
 _MARKERS: Final = "\u1ead\u1eac\u0302\u0323"
 
 _LETTERS: Final = r"[^\W\d_]+"
-_WORDS_AFTER: Final = re.compile(rf"[ _-]({_LETTERS})(?:[ _-]({_LETTERS}))?")
+_WORDS_AFTER: Final = re.compile(rf"[ \n_-]({_LETTERS})(?:[ \n_-]({_LETTERS}))?")
 _BEFORE_WINDOW: Final = 24  # longer than any compound partner and its separator
 # Non-space characters taken on each side of a "mật": more than any rule spans around it
 # ("độ mật: tuyệt mật" and a compound partner) plus the character that bounds it.
 _CONTEXT: Final = 32
-_SEPARATORS: Final = re.compile("[ _/.-]")
-_JOINERS: Final = " _-"  # what joins the words of a stamp or of a compound
+_SEPARATORS: Final = re.compile("[ \n_/.-]")
+_JOINERS: Final = " \n_-"  # what joins the words of a stamp or of a compound
 _LEVEL_BY_NAME: Final[dict[str, Level]] = {
     "mật": "mat",
     "tối mật": "toi-mat",
@@ -56,11 +56,15 @@ _COMPILED: Final = tuple(
 
 # --- what a reader sees ----------------------------------------------------------------------
 # Letters spelled out one by one: "M Ậ T", "M.Ậ.T", "T Ố I  M Ậ T". Three single letters or more,
-# each followed by one to three separators; gated by a spaced "ậ", rare in ordinary text.
+# with one separator (one or two characters) between them; gated by a spaced "ậ", rare in
+# ordinary text.
 _SPACING: Final = " .·•*_/-"
 _SPACED_VOWEL: Final = re.compile(f"[{re.escape(_SPACING)}][ậẬ][{re.escape(_SPACING)}]")
+_SEP: Final = f"[{re.escape(_SPACING)}]"
+_SINGLE: Final = r"[^\W\d_](?![^\W\d_])"
+# the same separator between every two letters: "M Ậ T - V/v" joins "MẬT", not "MẬTV"
 _SPACED_LETTERS: Final = re.compile(
-    rf"(?<![^\W\d_])[^\W\d_](?:[{re.escape(_SPACING)}]{{1,3}}[^\W\d_](?![^\W\d_])){{2,}}"
+    rf"(?<![^\W\d_]){_SINGLE}(?P<sep>{_SEP}{{1,2}}){_SINGLE}(?:(?P=sep){_SINGLE})+"
 )
 _SPACED_PREFIXES: Final = ("tuyệt", "tối", "độ")  # joined back with a space before "mật"
 _STRAY_MARKS: Final = re.compile("[\u0300-\u036f]")  # combining marks NFC could not compose
@@ -124,11 +128,24 @@ def may_hold_stamp(text: str) -> bool:
 
 
 def normalise(text: str) -> str:
-    """Invisible characters removed, NFC, every run of white space folded to one space, none
-    at either end. White space is what str.split() splits on (str.isspace): space, tab, CR,
-    LF, VT, FF, U+001C-U+001F, NEL, NBSP, U+1680, U+2000-U+200A, the line and paragraph
+    """Invisible characters removed, NFC, every run of white space folded to one space (one
+    line break when the run holds one: a stamp on a line of its own stands alone), none at
+    either end. White space is what str.split() splits on (str.isspace): space, tab, CR, LF,
+    VT, FF, U+001C-U+001F, NEL, NBSP, U+1680, U+2000-U+200A, the line and paragraph
     separators, narrow NBSP, U+205F and the ideographic space."""
-    return " ".join(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).split())
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).strip()
+    return _WHITE_RUN.sub(_one_space, text)
+
+
+_WHITE_RUN: Final = re.compile(r"\s+")
+_LINE_BREAKS: Final = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _one_space(match: re.Match[str]) -> str:
+    run = match.group()
+    if run == " ":
+        return run
+    return "\n" if any(ch in _LINE_BREAKS for ch in run) else " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +184,7 @@ def _match_rules(text: str) -> StampMatch | None:
                 continue
             level = rule.level or _LEVEL_BY_NAME[_SEPARATORS.sub(" ", match["level"].lower())]
             if best is None or RANK[level] > RANK[best.level]:
-                best = StampMatch(rule, level, match.group())
+                best = StampMatch(rule, level, " ".join(match.group().split()))
             if rule.level is not None:
                 break  # one match is enough for a rule of a fixed level
     return best
@@ -254,7 +271,7 @@ def _is_stamp(text: str, start: int, end: int, rule: StampRule) -> bool:
             return False
     if rule.not_after and _word_before(text, start).lower() in rule.not_after:
         return False
-    left, right = text[:start].rstrip(" "), text[end:].lstrip(" ")
+    left, right = text[:start].rstrip(" "), text[end:].lstrip(" ")  # a line break stays
     if _LIST_BEFORE.search(left) or _LIST_AFTER.match(right):
         return False  # "độ mật: tối mật, tuyệt mật" names the levels: it marks nothing
     if not rule.positional:
@@ -267,19 +284,21 @@ def _is_stamp(text: str, start: int, end: int, rule: StampRule) -> bool:
 
 # a level named next to another, in a list: "tối mật, tuyệt mật", "MẬT và TỐI MẬT"
 _LEVEL_WORDS: Final = r"(?:tuyệt[ _/.-]mật|tối[ _/.-]mật|mật)"
-_LIST_BEFORE: Final = re.compile(rf"{_LEVEL_WORDS} ?(?:,|;|và|hoặc)$", re.IGNORECASE)
+_LIST_BEFORE: Final = re.compile(rf"{_LEVEL_WORDS}\s?(?:,|;|và|hoặc)$", re.IGNORECASE)
 _LIST_AFTER: Final = re.compile(
-    rf"(?:,|;|và|hoặc) ?(?:độ )?{_LEVEL_WORDS}(?![^\W\d_])", re.IGNORECASE
+    rf"(?:,|;|và|hoặc)\s?(?:độ )?{_LEVEL_WORDS}(?![^\W\d_])", re.IGNORECASE
 )
-_LABEL_BEFORE: Final = re.compile(r"độ[ _/.-]mật ?[:：\-–—]?$", re.IGNORECASE)
-_OPENERS: Final = "([{<-–—|*\"“'«"
-_CLOSERS: Final = ")]}>-–—|*\"”'»."
+_LABEL_BEFORE: Final = re.compile(r"độ[\s_/.-]mật\s?[:：\-–—]?$", re.IGNORECASE)
+# what sets a stamp off: a line break, a bracket, a dash, a bar, quotes; "_" in file names
+# (CV_Tối_mật_125.docx); a full stop before it (it starts a sentence) or after it
+_OPENERS: Final = "\n([{<-–—|*\"“'«_."
+_CLOSERS: Final = "\n)]}>-–—|*\"”'»._"
 
 
 def _stands_as_stamp(before: str, after: str) -> bool:
-    """Where a stamp stands: alone; at the start of the text or set off by a bracket, dash or
-    bar before it; or at the end (or set off after it), unless a comma or colon ties it to
-    the words before."""
+    """Where a stamp stands: alone; at the start of the text or of a line, or set off by a
+    bracket, dash or bar before it; or at the end of the text or of a line (or set off after
+    it), unless a comma or colon ties it to the words before."""
     if not before or before[-1] in _OPENERS:
         return True
     return (not after or after[0] in _CLOSERS) and before[-1] not in ",;:"

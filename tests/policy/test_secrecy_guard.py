@@ -258,8 +258,8 @@ def test_a_finding_says_field_rule_and_level() -> None:
     assert finding == SecrecyFinding("tuyet-mat", "Subject", "tuyet-mat", "TUYỆT MẬT")
     assert finding.detail().startswith(
         "Subject carries the secrecy stamp “TUYỆT MẬT”, so the document is Tuyệt mật "
-        "(tuyet-mat; rule tuyet-mat: “Tuyệt mật” in any case, not after “độ” (a degree: "
-        "“độ Tuyệt mật”))."
+        "(tuyet-mat; rule tuyet-mat: “TUYỆT MẬT” in capitals, or in any case where a stamp "
+        "stands; not after “độ” (a degree), not in a list of levels)."
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.level = "mat"  # type: ignore[misc]
