@@ -2,11 +2,12 @@
 
 Secret documents (độ mật: Mật, Tối mật, Tuyệt mật; Law 29/2018, Decree 30/2020) never travel
 over the network. A sender declares secrecy in the `Edoc-Secrecy` header or an
-`OtherInfo/SecrecyLevel` element; the gateway also recognises a secrecy *stamp* in the text:
-the marking, not the word. `secrecy_text.py` applies STAMP_RULES to text that has been
-normalised (Unicode NFC; zero-width characters removed; every run of white space, NBSP, narrow
-NBSP, ideographic space, tabs and line breaks included, folded to one space); `secrecy.py`
-applies the declared values and walks the document's fields.
+`OtherInfo/SecrecyLevel` (legacy: `Secret`) element; the gateway also recognises a secrecy
+*stamp* in the text: the marking, not the word (docs/secrecy.md). `secrecy_text.py` applies
+STAMP_RULES to text folded as a reader sees it (NFKC, TR39 look-alikes folded to Latin, NFC,
+stray marks and zero-width characters removed, letters spelled out one by one joined) and
+normalised (every run of white space folded to one space, or to one line break when it holds
+one); `secrecy.py` applies the declared values and walks the document's fields.
 
 A stamp rule matches when, in the normalised text:
 1. its pattern matches (a literal, compared case-sensitively or not as the rule says);
@@ -14,7 +15,10 @@ A stamp rule matches when, in the normalised text:
 3. the match is not part of a longer word or phrase: the word joined to it by one space, `_`
    or `-` after it is not in COMPOUND_AFTER (every match ends in "mật": MẬT KHẨU, mật độ...),
    and the word before it is not in the rule's `not_after` (COMPOUND_BEFORE for a capital
-   MẬT: BẢO MẬT, BÍ MẬT...; DEGREE_WORDS for Tối mật / Tuyệt mật: "độ Tối mật").
+   MẬT: BẢO MẬT, BÍ MẬT...; DEGREE_WORDS for Tối mật / Tuyệt mật: "độ Tối mật");
+4. the match is not in a list of levels ("tối mật, tuyệt mật");
+5. a `positional` rule's match not in capitals stands where a stamp stands: alone, at the start
+   or end of the text or of a line, or set off by a bracket, dash, bar, quote or `_`.
 When several rules match, the highest level wins; between equal levels, the first rule here.
 
 EXAMPLES is the table of phrasings that the tests check against these rules, one by one.

@@ -71,7 +71,7 @@ _STRAY_MARKS: Final = re.compile("[\u0300-\u036f]")  # combining marks NFC could
 
 
 @functools.cache
-def _confusables() -> tuple[dict[int, str], re.Pattern[str]]:
+def _confusables() -> dict[int, str]:
     """Letters of other scripts that look like a Latin letter, folded to it: a skeleton in the
     sense of Unicode TR39, from the confusables table that confusable-homoglyphs ships (Unicode's
     confusables.txt). Only letters (no digits or symbols) and only to an ASCII letter; an upper
@@ -88,8 +88,7 @@ def _confusables() -> tuple[dict[int, str], re.Pattern[str]]:
         latin = next((e["c"] for e in entries if len(e["c"]) == 1 and e["c"].isascii()), None)
         if latin is not None and latin.isalpha():
             table[ord(char)] = "I" if latin == "l" and char.isupper() else latin
-    present = re.compile("[" + "".join(re.escape(chr(c)) for c in table) + "]")
-    return table, present
+    return table
 
 
 def fold_for_reading(text: str) -> str:
@@ -97,16 +96,33 @@ def fold_for_reading(text: str) -> str:
     (NFKC: fullwidth ＭẬＴ), look-alike letters of other scripts folded to Latin (Cyrillic МẬТ),
     composed (NFC), combining marks left over removed (an extra accent), letters spelled out
     one by one joined (M Ậ T). White space is left to `normalise`."""
-    text = _INVISIBLE.sub("", text)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    table, present = _confusables()
-    if present.search(text):
-        text = unicodedata.normalize("NFC", text.translate(table))
-    text = _STRAY_MARKS.sub("", text)
+    if _UNUSUAL.search(text):  # beyond Latin, Vietnamese and punctuation
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+        if _UNUSUAL.search(text):  # still, once composed (NFD Vietnamese is not, after NFC)
+            text = unicodedata.normalize("NFKC", text).translate(_confusables())
+            text = _STRAY_MARKS.sub("", unicodedata.normalize("NFC", text))
     if _SPACED_VOWEL.search(text):
         text = _SPACED_LETTERS.sub(_join_spaced, text)
     return text
+
+
+# Characters beyond Latin (to Latin Extended-B), Vietnamese (Latin Extended Additional) and
+# general punctuation: where compatibility forms, look-alikes and stray marks are found.
+_UNUSUAL: Final = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f]")
+
+
+def _unusual(ch: str) -> bool:
+    return ch > "\u024f" and not "\u1e00" <= ch <= "\u1eff"
+
+
+def _may_be_m(ch: str) -> bool:
+    """What may stand before the "ậ" of a "mật" as a reader sees it: m, M, an invisible
+    character, a separator of spaced letters (M Ậ T), a look-alike (Cyrillic М, fullwidth Ｍ)."""
+    return ch != "" and (ch in _BEFORE_VOWEL or ch in _SPACING or _unusual(ch))
+
+
+def _may_be_t(ch: str) -> bool:
+    return ch != "" and (ch in "tT" or ch in _SPACING or _unusual(ch))
 
 
 def _join_spaced(match: re.Match[str]) -> str:
@@ -165,10 +181,11 @@ def find_stamp(text: str) -> StampMatch | None:
     """
     if not may_hold_stamp(text):
         return None
-    text = fold_for_reading(text)
+    if "\u0302" in text or "\u0323" in text:  # decomposed: fold (and compose) it all first
+        text = fold_for_reading(text)
     best: StampMatch | None = None
     for start, end in _windows(text, _candidates(text)):
-        found = _match_rules(normalise(text[start:end]))
+        found = _match_rules(normalise(fold_for_reading(text[start:end])))
         if found is not None and (best is None or RANK[found.level] > RANK[best.level]):
             best = found
     return best
@@ -202,7 +219,7 @@ def _candidates(text: str) -> list[int]:
         if vowel not in text:
             continue
         pieces = text.split(vowel)
-        close = [k for k, piece in enumerate(pieces[:-1]) if piece[-1:] in _BEFORE_VOWEL]
+        close = [k for k, piece in enumerate(pieces[:-1]) if _may_be_m(piece[-1:])]
         if not close:
             continue
         ends = list(itertools.accumulate(len(piece) + 1 for piece in pieces))
@@ -210,7 +227,7 @@ def _candidates(text: str) -> list[int]:
             at = ends[k] - 1  # where the k-th vowel stands
             before = _skip_invisible(text, at - 1, -1)
             after = _skip_invisible(text, at + 1, +1)
-            if before >= 0 and text[before] in "mM" and text[after : after + 1] in ("t", "T"):
+            if before >= 0 and _may_be_m(text[before]) and _may_be_t(text[after : after + 1]):
                 found.append(before)
     found.sort()
     return found

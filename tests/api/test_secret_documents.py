@@ -60,7 +60,8 @@ SECRET: dict[str, Callable[[], bytes]] = {
     ),
     "two SecrecyLevel": lambda: in_other_info(
         raw_doc(),
-        "<edXML:SecrecyLevel>none</edXML:SecrecyLevel><edXML:SecrecyLevel>Tuyệt mật</edXML:SecrecyLevel>",
+        "<edXML:SecrecyLevel>none</edXML:SecrecyLevel>"
+        "<edXML:SecrecyLevel>Tuyệt mật</edXML:SecrecyLevel>",
     ),
     "spaced M Ậ T": subject("M Ậ T - V/v phương án"),
     "dotted M.Ậ.T": subject("M.Ậ.T - V/v phương án"),
@@ -138,8 +139,12 @@ async def test_a_resent_secret_is_refused_again_and_counted_once(net: Net) -> No
 
 async def test_two_secrecy_headers_the_first_harmless_are_secret(net: Net) -> None:
     headers = CIMultiDict(
-        [*bearer(FINANCE.token).items(), ("Content-Type", "application/xml")]
-        + [("Edoc-Secrecy", "none"), ("Edoc-Secrecy", "tuyet-mat")]
+        [
+            *bearer(FINANCE.token).items(),
+            ("Content-Type", "application/xml"),
+            ("Edoc-Secrecy", "none"),
+            ("Edoc-Secrecy", "tuyet-mat"),
+        ]
     )
     response = await net.client.post("/v1/documents", data=raw_doc(), headers=headers)
     problem = await response.json()

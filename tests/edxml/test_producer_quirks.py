@@ -85,7 +85,7 @@ def test_a_newline_before_the_xml_declaration_is_malformed() -> None:
 
 
 def test_an_undeclared_prefix_is_malformed() -> None:
-    with pytest.raises(MalformedXml, match="[Nn]amespace"):
+    with pytest.raises(MalformedXml, match=r"[Nn]amespace"):
         read_xml(in_other_info(document_bytes(), "<x:Foo/>"))
 
 
