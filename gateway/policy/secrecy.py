@@ -70,8 +70,9 @@ _SNIFF_B64_CHARS: Final = ((MAGIC_WINDOW + len(PDF_MAGIC)) // 3 + 1) * 4
 # a legacy <Secret> element may hold a flag rather than a level: "1" is secret (at least Mật)
 _SECRET_FLAGS: Final[dict[str, Level | None]] = {"1": "mat", "true": "mat", "co": "mat"}
 _SECRET_NOT: Final = frozenset({"false", "no"})
-# beyond this much base64 in zipped text attachments, the guard works on a thread
-_IN_PLACE_B64_CHARS: Final = 256 * 1024
+# beyond this much base64 in a text-like attachment (48 kB of file), the guard works on a thread:
+# it reads up to 256 kB of it (a docx or odt whole)
+_IN_PLACE_B64_CHARS: Final = 64 * 1024
 
 PdfProblemHook = Callable[[str, str], None]
 """Called with (field, problem) for a PDF attachment whose first page was not read."""
@@ -180,12 +181,12 @@ def has_pdf_attachment(document: Document | SecrecyView) -> bool:
 
 
 def has_bulky_text_attachment(view: SecrecyView) -> bool:
-    """Some zipped text attachment (docx, odt) is large enough to be read off the loop."""
-    for a in view.attachments:
-        kind = text_kind(a.attachment_name, a.content_type)
-        if kind is not None and is_zipped(kind) and len(a.content_b64) > _IN_PLACE_B64_CHARS:
-            return True
-    return False
+    """Some text-like attachment is large enough to be read off the event loop."""
+    return any(
+        len(a.content_b64) > _IN_PLACE_B64_CHARS
+        and text_kind(a.attachment_name, a.content_type) is not None
+        for a in view.attachments
+    )
 
 
 def _starts_as_pdf(attachment: AttachmentView) -> bool:

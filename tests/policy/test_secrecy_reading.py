@@ -5,14 +5,23 @@ past the first kB or without startxref. Both ways: caught, and ordinary text lef
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from gateway.edxml import Attachment, read_xml
-from gateway.errors import SchemaInvalid
-from gateway.policy.secrecy import SecrecyFinding, detect_secrecy
+from gateway.errors import SchemaInvalid, SecretDocument
+from gateway.intake import Submission
+from gateway.policy.secrecy import (
+    SecrecyFinding,
+    SecrecyGuard,
+    detect_secrecy,
+    has_bulky_text_attachment,
+)
 from gateway.policy.secrecy_view import view_of_tree
 from tests.edxml.producers import in_other_info, sdk_style, with_element
 from tests.factories import document_bytes
@@ -194,3 +203,20 @@ def test_a_pdf_without_startxref_is_read() -> None:
 def test_an_ordinary_pdf_is_left_alone() -> None:
     pdf = b"\x00" * 4096 + make_pdf(["Quy chế bảo mật", "Kế hoạch"])
     assert finding(with_file("c.pdf", pdf)) is None
+
+
+async def test_a_large_docx_is_read_off_the_loop_and_its_stamp_caught() -> None:
+    big = zipped("word/document.xml", "<w:p>TUYỆT MẬT</w:p>")
+    padding = zipfile.ZipInfo("word/media/image1.bin")
+    buffer = io.BytesIO(big)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr(padding, os.urandom(100_000))  # random: stays large in the zip
+    raw = with_file("lon.docx", buffer.getvalue())
+    root = read_xml(raw)
+    assert has_bulky_text_attachment(view_of_tree(root))
+    caller: Any = SimpleNamespace(id="000.00.00.H26")
+    sub = Submission(raw=raw, caller=caller, received_at=0.0, root=root)
+    with pytest.raises(SecretDocument) as refused:
+        await SecrecyGuard()(sub)
+    assert refused.value.extensions["field"] == "Attachment[1] (docx, first lines)"
+    assert sub.secrecy_view is not None and sub.secrecy_view.recipients
