@@ -74,6 +74,9 @@ _SECRET_NOT: Final = frozenset({"false", "no"})
 # it reads up to 256 kB of it (a docx or odt whole)
 _IN_PLACE_B64_CHARS: Final = 64 * 1024
 
+# as gateway.intake.PARSE_IN_PLACE_BYTES: a bigger message's tree is read on a thread
+_VIEW_IN_PLACE_BYTES: Final = 256 * 1024
+
 PdfProblemHook = Callable[[str, str], None]
 """Called with (field, problem) for a PDF attachment whose first page was not read."""
 
@@ -214,7 +217,7 @@ class SecrecyGuard:
         self._workers = workers
 
     async def __call__(self, sub: Submission) -> None:
-        view = _view(sub)
+        view = await _view(sub)
         if view is None or view.is_status:
             return
         declared = sub.declared_secrecy
@@ -244,14 +247,18 @@ class SecrecyGuard:
         )
 
 
-def _view(sub: Submission) -> SecrecyView | None:
+async def _view(sub: Submission) -> SecrecyView | None:
     """What the guard reads: the modelled document, or (before the schema check, in the
-    intake) the tree, kept on the submission so that a refusal is counted per recipient."""
+    intake) the tree, kept on the submission so that a refusal is counted per recipient.
+    A large message's tree is read on a thread (its attachments' text is copied)."""
     if sub.message is not None:
         return view_of_document(sub.message) if isinstance(sub.message, Document) else None
     if sub.root is None:
         return None
-    sub.secrecy_view = view_of_tree(sub.root)
+    if len(sub.raw) <= _VIEW_IN_PLACE_BYTES:
+        sub.secrecy_view = view_of_tree(sub.root)
+    else:
+        sub.secrecy_view = await asyncio.to_thread(view_of_tree, sub.root)
     return sub.secrecy_view
 
 
