@@ -175,7 +175,7 @@ def _elements(found: object) -> list[Element]:
 
 def _local(el: Element) -> str:
     tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else "#node"
+    return tag.rpartition("}")[2] if isinstance(tag, str) else "#node"
 
 
 def _children(el: Element) -> Iterator[tuple[str, Element]]:

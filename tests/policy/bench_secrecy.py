@@ -79,8 +79,10 @@ def main() -> None:
 
     async def run(doc: Document, rounds: int) -> float:
         # what the step reads of a Submission: the well-formed tree, before the schema check
-        root = read_xml(to_xml(doc))
+        raw = to_xml(doc)
+        root = read_xml(raw)
         sub: Any = SimpleNamespace(
+            raw=raw,
             message=None,
             root=root,
             declared_secrecy=None,
