@@ -7,9 +7,31 @@ One root, `GatewayError`; every subclass fixes its `code` and HTTP `status`. "Ba
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Final
 
 PROBLEM_TYPE_PREFIX = "urn:edocgw:error:"
+# A detail quotes at most this many characters of any field, and is at most MAX_DETAIL_CHARS
+# long: a 2 MB field must not come back as a 2 MB problem, log line or audit record.
+MAX_QUOTED_CHARS: Final = 120
+MAX_DETAIL_CHARS: Final = 1000
+# an opening quote (not an apostrophe: after a space, a colon, a bracket or at the start) and
+# more than MAX_QUOTED_CHARS characters before the next quote, or the end (libxml2 cuts its
+# messages without closing the quote)
+_QUOTED: Final = re.compile(f"(?<![^\\s:(=\\[])(['\"“])([^'\"”]{{{MAX_QUOTED_CHARS}}})[^'\"”]+")
+
+
+def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """`text` cut to `limit` characters, with "…" when something was left out."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def bounded_detail(detail: str) -> str:
+    """`detail` with every quoted run cut to MAX_QUOTED_CHARS and the whole to
+    MAX_DETAIL_CHARS (libxml2 and ValueError messages quote the value they refuse)."""
+    if len(detail) <= MAX_QUOTED_CHARS:
+        return detail
+    return clip(_QUOTED.sub(r"\1\2…", detail), MAX_DETAIL_CHARS)
 
 
 class GatewayError(Exception):
@@ -18,6 +40,7 @@ class GatewayError(Exception):
     title: ClassVar[str] = "Internal error"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
+        detail = bounded_detail(detail)
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions

@@ -106,7 +106,8 @@ class AgencyApi:
             raw=raw,
             caller=caller_agency(request),
             received_at=self._clock(),
-            declared_secrecy=request.headers.get(SECRECY_HEADER),
+            # every Edoc-Secrecy header is heard: joined as HTTP combines repeated fields
+            declared_secrecy=",".join(request.headers.getall(SECRECY_HEADER, [])) or None,
         )
 
     @requires("agency")

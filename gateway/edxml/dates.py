@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 # the form QCVN 102 prescribes, tried first: one match, no partition
 _QCVN_TIMESTAMP = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _YMD = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?")
+# a date with a time, as .NET DateTime and JavaScript toISOString() write date fields:
+# 2019-01-16T00:00:00, 2019-01-15T17:00:00.000Z, 2019-01-16T00:00:00+07:00
+_DATE_TIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}T.+")
+# the zone of edXML's dates (QCVN 102: the sender's local time, Vietnam)
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def parse_date(text: str) -> date:
-    """`yyyy/MM/dd`, `dd/MM/yyyy`, `yyyy-MM-dd` (also with `-` and `/` swapped)."""
+    """`yyyy/MM/dd`, `dd/MM/yyyy`, `yyyy-MM-dd` (also with `-` and `/` swapped), or an ISO 8601
+    date and time, whose date is taken in Vietnam (`2019-01-15T17:00:00Z` is 2019/01/16)."""
+    if _DATE_TIME.fullmatch(text):
+        return _date_of(text)
     m = _YMD.fullmatch(text)
     if m:
         year, month, day = m[1], m[2], m[3]
@@ -30,6 +39,16 @@ def parse_date(text: str) -> date:
         return date(int(year), int(month), int(day))
     except ValueError as exc:
         raise ValueError(f"not a date: {text!r} ({exc})") from None
+
+
+def _date_of(text: str) -> date:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date: {text[:40]!r} (expected yyyy/MM/dd)") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(VIETNAM)
+    return moment.date()
 
 
 def parse_timestamp(text: str) -> datetime:

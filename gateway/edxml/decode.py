@@ -29,6 +29,7 @@ from .fields import (
     missing,
     moment,
     record,
+    string_value,
 )
 from .model import (
     EDXML_NS,
@@ -264,7 +265,7 @@ def _secrecy_level(f: Fields) -> str | None:
     for name in f.names():
         if name == "SecrecyLevel" or name.endswith("}SecrecyLevel"):
             for el in f.all(name):
-                text = (el.text or "").strip()
+                text = string_value(el).strip()
                 if text:
                     return text
     return None

@@ -77,6 +77,15 @@ _NAMES = """
 _LOCAL = {_PREFIX + name: name for name in _NAMES.split()}
 
 
+def string_value(el: Element) -> str:
+    """The element's whole text (XPath string value): all its text nodes, CDATA included,
+    across comments and processing instructions. `.text` alone stops at the first comment,
+    which would hide `<Subject>V/v ...<!-- --> - MẬT</Subject>` from whoever reads it."""
+    if len(el) == 0:  # no child node at all: the common case, without a join
+        return el.text or ""
+    return "".join(str(text) for text in el.itertext())
+
+
 def record(el: Element) -> dict[str, str]:
     """The stripped, non-blank texts of the children of a record (Code, From...) by name.
 
@@ -84,9 +93,9 @@ def record(el: Element) -> dict[str, str]:
     child given twice.
     """
     texts = {
-        _LOCAL.get(tag := child.tag, tag): value
+        _LOCAL.get(child.tag, child.tag): value
         for child in el
-        if (text := child.text) and (value := text.strip())
+        if isinstance(child.tag, str) and (value := string_value(child).strip())
     }
     if len(texts) != len(el):  # blank children, comments, or a repeated one
         _refuse_repeated(el)
@@ -231,8 +240,7 @@ class Fields:
         child = self.one(name)
         if child is None:
             return None
-        value = child.text
-        return value.strip() or None if value else None
+        return string_value(child).strip() or None
 
     def item_texts(self, container: str, item: str) -> tuple[str, ...]:
         """The non-blank texts of `container/item`, in order."""
@@ -241,9 +249,7 @@ class Fields:
             return ()
         tag = _PREFIX + item
         return tuple(
-            value
-            for el in holder
-            if el.tag == tag and (text := el.text) and (value := text.strip())
+            value for el in holder if el.tag == tag and (value := string_value(el).strip())
         )
 
 

@@ -54,6 +54,12 @@ _PARSER = etree.XMLParser(
     collect_ids=False,
 )
 _UTF16_32_MARKS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
+# The XML declaration's encoding, read before libxml2 sees the bytes (it would transcode). The
+# declaration can only stand at the very start (after a UTF-8 BOM); 200 bytes hold any real one.
+_DECLARED_ENCODING = re.compile(rb"<\?xml\s[^?>]{0,200}?\bencoding\s*=\s*[\"']([^\"']{0,40})[\"']")
+_UTF8_NAMES = frozenset({b"utf-8", b"utf8"})
+_SEND_UTF8 = 'send UTF-8 (and declare encoding="UTF-8" or no encoding at all)'
 _LOCATION_SUFFIX = re.compile(r", line \d+, column \d+$")
 # what may precede a DOCTYPE: whitespace, the XML declaration, processing instructions, comments
 _PROLOG = re.compile(rb"(?:\s*(?:<\?.*?\?>|<!--.*?-->))*\s*", re.DOTALL)
@@ -107,14 +113,33 @@ def _refuse_unreadable(raw: bytes) -> None:
     if not raw or raw.isspace():
         raise MalformedXml("the body is empty: an edXML message was expected", line=1, column=1)
     if raw.startswith(_UTF16_32_MARKS) or b"\x00" in raw[:4]:
-        raise MalformedXml("the body is not UTF-8: edXML is accepted in UTF-8 only", line=1)
+        raise MalformedXml(
+            f"the body is not UTF-8: edXML is accepted in UTF-8 only; {_SEND_UTF8}", line=1
+        )
+    _refuse_declared_encoding(raw)
+
+
+def _refuse_declared_encoding(raw: bytes) -> None:
+    # One decoding for everybody (DESIGN §2, docs/edxml.md): the secrecy guard, the signature
+    # check and the recipient, who is served these very bytes, must read the same characters.
+    # A declaration naming another encoding is refused before libxml2 transcodes anything: a
+    # UTF-7 body would hide its "<" from the element pre-count, and UTF-8 bytes declared as
+    # ISO-8859-1 would show the guard mojibake where the recipient reads TUYỆT MẬT.
+    match = _DECLARED_ENCODING.match(raw, 3 if raw.startswith(_UTF8_BOM) else 0)
+    if match is not None and match[1].strip().lower() not in _UTF8_NAMES:
+        named = match[1].decode("ascii", "replace")[:40]
+        raise MalformedXml(
+            f"the XML declaration names the encoding {named!r}: edXML is accepted in UTF-8 "
+            f"only; {_SEND_UTF8}",
+            line=1,
+        )
 
 
 def _refuse_doctype(raw: bytes) -> None:
     # Refused before parsing, whatever libxml2's own guards: the internal subset is where entity
     # bombs live. A DOCTYPE can only stand in the prolog, before the root element, among
     # comments and processing instructions: only that much is scanned.
-    prolog = _PROLOG.match(raw, 3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    prolog = _PROLOG.match(raw, 3 if raw.startswith(_UTF8_BOM) else 0)
     at = prolog.end() if prolog else 0
     if raw.startswith(b"<!DOCTYPE", at):
         line = raw.count(b"\n", 0, at) + 1

@@ -1,6 +1,7 @@
 """The intake pipeline: every message, from the HTTP API or an adapter, passes the same steps.
 
-limits → parse → sender binding → (secrecy guard) → signature → recipients → record → publish.
+limits → read (well-formed) → secrecy guard → schema and model → sender binding → signature →
+recipients → record → publish.
 Each step reads what the earlier ones learned from the `Submission` and either adds to it or
 refuses the message with a `GatewayError`; nothing is stored before the last step.
 """
@@ -58,20 +59,33 @@ class CheckSize:
             )
 
 
-class Parse:
+class ReadXml:
+    """Well-formed, UTF-8, no DTD, within the limits: the tree, before the schema."""
+
     def __init__(self, limits: XmlLimits) -> None:
         self._limits = limits
 
-    def _parse(self, raw: bytes) -> tuple[etree._Element, Message]:
-        root = read_xml(raw, self._limits)
-        validate(root)
-        return root, message_from_tree(root)
-
     async def __call__(self, sub: Submission) -> None:
         if not is_large(len(sub.raw)):  # a 10 MB document must not hold up the small ones
-            sub.root, sub.message = self._parse(sub.raw)
+            sub.root = read_xml(sub.raw, self._limits)
         else:
-            sub.root, sub.message = await asyncio.to_thread(self._parse, sub.raw)
+            sub.root = await asyncio.to_thread(read_xml, sub.raw, self._limits)
+
+
+class Model:
+    """The schema check, then the model: after the secrecy guard has read the tree."""
+
+    @staticmethod
+    def _model(root: etree._Element) -> Message:
+        validate(root)
+        return message_from_tree(root)
+
+    async def __call__(self, sub: Submission) -> None:
+        assert sub.root is not None
+        if not is_large(len(sub.raw)):
+            sub.message = self._model(sub.root)
+        else:
+            sub.message = await asyncio.to_thread(self._model, sub.root)
 
 
 class BindSender:
@@ -96,6 +110,14 @@ class ResolveRecipients:
             raise SchemaInvalid("MessageHeader has no To: name at least one recipient")
         if len(wanted) > self._max:
             raise SchemaInvalid(f"{len(wanted)} recipients; at most {self._max} per message")
+        if sub.caller.id in wanted:
+            # docs/edxml.md: an agency does not exchange a document with itself; such a
+            # "document" would count toward its own 90% figure
+            raise UnknownRecipient(
+                f"To/OrganId names the sender itself ({sub.caller.id}): an agency does not "
+                "send a document to itself; remove it from To",
+                unknown=[sub.caller.id],
+            )
         if sub.beyond is not None:
             self._take_ours(sub, wanted, sub.beyond)
             return
@@ -232,15 +254,17 @@ def build_intake(
     signatures: Step,  # gateway.trust.check.SignatureCheck: verifies and keeps what is signed
     workers: Workers | None = None,  # where the secrecy guard reads PDFs
 ) -> Intake:
-    common = Pipeline([CheckSize(limits.max_bytes), Parse(limits)])
-    documents = Pipeline(
+    # the secrecy guard reads the well-formed tree before the schema check: a secret document
+    # is refused as secret (and counted) even when its structure is broken too
+    common = Pipeline(
         [
-            BindSender(),
+            CheckSize(limits.max_bytes),
+            ReadXml(limits),
             SecrecyGuard(on_pdf_problem=count_unread_pdf, workers=workers),
-            signatures,
-            ResolveRecipients(directory, max_recipients),
+            Model(),
         ]
     )
+    documents = Pipeline([BindSender(), signatures, ResolveRecipients(directory, max_recipients)])
     statuses = Pipeline([BindSender(), signatures, ResolveOriginal(db, directory)])
     return Intake(
         common=common,

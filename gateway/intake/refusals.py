@@ -34,9 +34,9 @@ def refusal_events(sub: Submission, error: GatewayError, now: float, tz: ZoneInf
     if not isinstance(error, SecretDocument):  # a secret refusal's detail names only the rule
         data["detail"] = error.detail[:300]
     entries = [Event("refused", at=now, actor=sub.caller.id, data=data)]
-    if isinstance(error, SecretDocument) and isinstance(sub.message, Document):
+    if isinstance(error, SecretDocument):
         day = local_day(now, tz)
-        for organ_id in dict.fromkeys(org.organ_id for org in sub.message.recipients):
+        for organ_id in _secret_recipients(sub):
             entries.append(
                 Event(
                     "secret_excluded",
@@ -44,7 +44,7 @@ def refusal_events(sub: Submission, error: GatewayError, now: float, tz: ZoneInf
                     actor=sub.caller.id,
                     recipient=organ_id,
                     data={
-                        "document_id": sub.message.document_id,
+                        "document_id": document_id,
                         "level": error.extensions.get("level"),
                         "rule": error.extensions.get("rule"),
                         "field": error.extensions.get("field"),
@@ -55,11 +55,25 @@ def refusal_events(sub: Submission, error: GatewayError, now: float, tz: ZoneInf
     return entries
 
 
+def _secret_recipients(sub: Submission) -> list[str]:
+    """Each recipient once, the sender never (it does not exchange with itself): from the
+    model, or from what the guard read of the tree when the schema was never checked."""
+    if isinstance(sub.message, Document):
+        named = [org.organ_id for org in sub.message.recipients]
+    elif sub.secrecy_view is not None:
+        named = list(sub.secrecy_view.recipients)
+    else:
+        named = []
+    return [organ_id for organ_id in dict.fromkeys(named) if organ_id != sub.caller.id]
+
+
 def _document_id(sub: Submission) -> str | None:
     if isinstance(sub.message, Document):
         return sub.message.document_id
     if sub.message is not None:
         return sub.message.response_for.document_id
+    if sub.secrecy_view is not None:
+        return sub.secrecy_view.document_id
     return None
 
 

@@ -11,6 +11,7 @@ from lxml import etree
 
 from gateway.directory import Agency
 from gateway.edxml import Document, Message, StatusMessage
+from gateway.policy.secrecy_view import SecrecyView
 
 
 @dataclass
@@ -29,6 +30,9 @@ class Submission:
     # from a bridge to another network: the agencies that network reaches (AdapterHost.submit)
     beyond: frozenset[str] | None = None
     left_to_others: tuple[str, ...] = ()  # recipients named but left to that network
+    # what the secrecy guard read of the tree (before the schema check): a secret refusal is
+    # counted for its recipients even when the document never became a model
+    secrecy_view: SecrecyView | None = None
 
     def recipients_ids(self) -> list[str]:
         return [agency.id for agency in self.recipients]

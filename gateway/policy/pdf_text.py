@@ -1,7 +1,7 @@
 """The text of a PDF attachment's first page, for the secrecy guard (pypdf).
 
 Failure policy, a conscious decision: a PDF whose first page cannot be read is *not* a
-finding. The reasons (`PdfText.problem`) are: no `%PDF-` header in the first kB, larger than
+finding. The reasons (`PdfText.problem`) are: no `%PDF-` header in the first 64 kB, larger than
 MAX_PDF_BYTES, encrypted with a user password (one with only an owner password, which merely
 restricts printing or copying, is opened with the empty password and read), malformed (any
 exception of the reader), over one of the resource limits below, or no text on page 1 (a
@@ -41,7 +41,11 @@ MAX_READ_SECONDS: Final = 0.5
 MAX_TEXT_CHARS: Final = 1_000_000
 MAX_TREE_DEPTH: Final = 32
 PDF_MAGIC: Final = b"%PDF-"
-MAGIC_WINDOW: Final = 1024  # readers accept the header anywhere in the first kB
+# Acrobat looks for the header in the first kB, but pdf.js (Firefox) and repairing readers open
+# a file with more in front of it: the guard looks as far as this, and reads from the header on.
+MAGIC_WINDOW: Final = 64 * 1024
+_STARTXREF: Final = b"startxref"
+_TAIL: Final = 1024  # where startxref stands, before %%EOF
 _INHERITABLE: Final = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 
 _MB = 1024 * 1024
@@ -76,8 +80,20 @@ def is_pdf(name: str | None, content_type: str | None) -> bool:
 
 
 def has_pdf_header(head: bytes) -> bool:
-    """`head` (the first bytes of a file) holds the `%PDF-` header within its first kB."""
+    """`head` (the first bytes of a file) holds the `%PDF-` header within MAGIC_WINDOW."""
     return PDF_MAGIC in head[: MAGIC_WINDOW + len(PDF_MAGIC)]
+
+
+def as_readers_see_it(data: bytes) -> bytes:
+    """`data` from its `%PDF-` header on (offsets in a PDF count from there), with a
+    `startxref` added when the file has none: readers then rebuild the cross-reference
+    table from the objects, as viewers do, where pypdf would give up."""
+    at = data.find(PDF_MAGIC, 0, MAGIC_WINDOW + len(PDF_MAGIC))
+    if at > 0:
+        data = data[at:]
+    if _STARTXREF not in data[-_TAIL:]:
+        data += b"\nstartxref\n0\n%%EOF\n"
+    return data
 
 
 class _TooSlow(Exception):
@@ -130,6 +146,7 @@ def first_page_text(data: bytes) -> PdfText:
         return PdfText("", f"larger than {MAX_PDF_BYTES // _MB} MiB, not read")
     if not has_pdf_header(data):
         return PdfText("", "no %PDF- header: not a PDF")
+    data = as_readers_see_it(data)
     try:
         with apply_configuration(_CONFIGURATION):
             reader = PdfReader(io.BytesIO(data), strict=False)

@@ -1,18 +1,22 @@
-"""The secrecy guard: secret documents are refused at the door (DESIGN §2, issue 4).
+"""The secrecy guard: secret documents are refused at the door (DESIGN §2, docs/secrecy.md).
 
-`detect_secrecy(document, declared)` is pure and synchronous: it reads the declarations (the
-`Edoc-Secrecy` header, the `OtherInfo/SecrecyLevel` element) and looks for a secrecy stamp in
-the document's text fields and on the first page of its PDF attachments, by the rules of
-`secrecy_rules.py`. The highest level found wins (tuyệt mật > tối mật > mật); between fields of
-that level, the first in this fixed order: the header, the element, Subject, Content,
-DocumentType/TypeName, Appendix[1..n], each attachment's AttachmentName and Description
-(Attachment[1]/AttachmentName, Attachment[1]/Description, Attachment[2]/...), and last the
-first pages of the PDF attachments (Attachment[i] (PDF, page 1)), which are read only when the
-text has not already shown the highest level. Indices count from 1, as in XPath.
+`detect_secrecy(document, declared)` is pure and synchronous: it reads every declaration (each
+`Edoc-Secrecy` header value, every `SecrecyLevel` or legacy `Secret` element) and looks for a
+secrecy stamp in the document's text fields, the first lines of its text-like attachments and
+the first page of its PDF attachments, by the rules of `secrecy_rules.py`. The highest level
+found wins (tuyệt mật > tối mật > mật); between fields of that level, the first in this fixed
+order: the header, the elements, Subject, Content, DocumentType/TypeName, Appendix[1..n], each
+attachment's AttachmentName and Description (Attachment[1]/AttachmentName,
+Attachment[1]/Description, Attachment[2]/...), the manifest's Reference[i]/Description and
+AttachmentName, the text-like attachments (Attachment[i] (docx, first lines)), and last the
+first pages of the PDF attachments (Attachment[i] (PDF, page 1)); attachments are read only
+when the text has not already shown the highest level. Indices count from 1, as in XPath.
 
-`SecrecyGuard` is the intake step: it refuses a secret document with `SecretDocument` (422
-secret_document, extensions level, field, rule). It logs nothing and keeps nothing of the
-document: a finding holds the level, the field's name, the rule's id and the matched marking.
+`SecrecyGuard` is the intake step, run on the well-formed tree before the schema check (a
+secret document that also breaks the schema is still refused as secret and counted): it
+refuses a secret document with `SecretDocument` (422 secret_document, extensions level, field,
+rule). It logs nothing and keeps nothing of the document: a finding holds the level, the
+field's name, the rule's id and the matched marking.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from gateway.edxml import Attachment, Document
-from gateway.errors import BadInput, SchemaInvalid, SecretDocument
+from gateway.edxml import Document
+from gateway.errors import BadInput, SchemaInvalid, SecretDocument, SenderMismatch
 
+from .attachment_text import HEAD_B64_CHARS, first_lines, is_zipped, text_kind
 from .pdf_text import (
     MAGIC_WINDOW,
     PDF_MAGIC,
@@ -50,6 +55,7 @@ from .secrecy_rules import (
     Level,
 )
 from .secrecy_text import find_stamp, fold_declared
+from .secrecy_view import AttachmentView, SecrecyView, view_of_document, view_of_tree
 
 if TYPE_CHECKING:
     from gateway.intake.submission import Submission
@@ -60,6 +66,16 @@ SECRECY_LEVEL_FIELD: Final = "OtherInfo/SecrecyLevel"
 _TOP: Final = RANK[LEVELS[-1]]
 # base64 characters that hold the first MAGIC_WINDOW + 5 bytes (a multiple of 4)
 _SNIFF_B64_CHARS: Final = ((MAGIC_WINDOW + len(PDF_MAGIC)) // 3 + 1) * 4
+
+# a legacy <Secret> element may hold a flag rather than a level: "1" is secret (at least Mật)
+_SECRET_FLAGS: Final[dict[str, Level | None]] = {"1": "mat", "true": "mat", "co": "mat"}
+_SECRET_NOT: Final = frozenset({"false", "no"})
+# beyond this much base64 in a text-like attachment (48 kB of file), the guard works on a thread:
+# it reads up to 256 kB of it (a docx or odt whole)
+_IN_PLACE_B64_CHARS: Final = 64 * 1024
+
+# as gateway.intake.PARSE_IN_PLACE_BYTES: a bigger message's tree is read on a thread
+_VIEW_IN_PLACE_BYTES: Final = 256 * 1024
 
 PdfProblemHook = Callable[[str, str], None]
 """Called with (field, problem) for a PDF attachment whose first page was not read."""
@@ -111,24 +127,27 @@ def parse_declared_secrecy(value: str | None) -> Level | None:
     )
 
 
-def parse_secrecy_level(value: str | None) -> Level | None:
-    """The level an `OtherInfo/SecrecyLevel` element declares (lenient: see
-    SECRECY_LEVEL_VALUES); None when absent or not secret. SchemaInvalid (a 400) for a value
-    that names no level: it is not echoed, since it may be anything."""
+def parse_secrecy_level(value: str | None, field: str = SECRECY_LEVEL_FIELD) -> Level | None:
+    """The level an `OtherInfo/SecrecyLevel` (or legacy `Secret`) element declares (lenient:
+    see SECRECY_LEVEL_VALUES; a legacy flag 1/true is Mật); None when absent or not secret.
+    SchemaInvalid (a 400) for a value that names no level: it is not echoed, since it may be
+    anything."""
     if value is None or not value.strip():
         return None
     key = fold_declared(value)
     if key in SECRECY_LEVEL_VALUES:
         return SECRECY_LEVEL_VALUES[key]
+    if field.endswith("Secret") and (key in _SECRET_FLAGS or key in _SECRET_NOT):
+        return _SECRET_FLAGS.get(key)
     raise SchemaInvalid(
-        f"{SECRECY_LEVEL_FIELD} holds a value that names no secrecy level; write "
+        f"{field} holds a value that names no secrecy level; write "
         f"{SECRECY_LEVEL_HINT}, or leave the element out",
-        field=SECRECY_LEVEL_FIELD,
+        field=field,
     )
 
 
 def detect_secrecy(
-    document: Document,
+    document: Document | SecrecyView,
     declared: str | None,
     *,
     on_pdf_problem: PdfProblemHook | None = None,
@@ -142,10 +161,11 @@ def detect_secrecy(
     `pdf_texts` holds first pages read beforehand (by `read_first_pages`), by attachment
     number; without it the PDFs are read here.
     """
+    view = view_of_document(document) if isinstance(document, Document) else document
     scan = _Scan()
-    errors = scan.declarations(declared, document)
-    # lazily: the PDFs at the end are read only while the answer can still change
-    for field, text in _texts(document, on_pdf_problem, pdf_texts):
+    errors = scan.declarations(declared, view)
+    # lazily: the attachments at the end are read only while the answer can still change
+    for field, text in _texts(view, on_pdf_problem, pdf_texts):
         if scan.complete:
             break
         stamp = find_stamp(text) if text else None
@@ -156,13 +176,23 @@ def detect_secrecy(
     return scan.best
 
 
-def has_pdf_attachment(document: Document) -> bool:
+def has_pdf_attachment(document: Document | SecrecyView) -> bool:
     """Some attachment will be read as a PDF (the slow part of the guard): one that is taken
     for a PDF and starts as one (a file named .pdf that is not one is dismissed at once)."""
-    return any(_sniff_pdf(a) and _starts_as_pdf(a) for a in document.attachments)
+    view = view_of_document(document) if isinstance(document, Document) else document
+    return any(_sniff_pdf(a) and _starts_as_pdf(a) for a in view.attachments)
 
 
-def _starts_as_pdf(attachment: Attachment) -> bool:
+def has_bulky_text_attachment(view: SecrecyView) -> bool:
+    """Some text-like attachment is large enough to be read off the event loop."""
+    return any(
+        len(a.content_b64) > _IN_PLACE_B64_CHARS
+        and text_kind(a.attachment_name, a.content_type) is not None
+        for a in view.attachments
+    )
+
+
+def _starts_as_pdf(attachment: AttachmentView) -> bool:
     try:
         head = base64.b64decode(attachment.content_b64[:_SNIFF_B64_CHARS])
     except (binascii.Error, ValueError):
@@ -187,26 +217,49 @@ class SecrecyGuard:
         self._workers = workers
 
     async def __call__(self, sub: Submission) -> None:
-        document = sub.document
+        view = await _view(sub)
+        if view is None or view.is_status:
+            return
+        declared = sub.declared_secrecy
         hook = self._on_pdf_problem
-        if not has_pdf_attachment(document):
-            finding = detect_secrecy(document, sub.declared_secrecy)
-        elif self._workers is not None and self._workers.processes:
+        if not has_pdf_attachment(view) and not has_bulky_text_attachment(view):
+            finding = detect_secrecy(view, declared)
+        elif self._workers is not None and self._workers.processes and has_pdf_attachment(view):
             # pypdf is pure Python: in a worker process it uses another core, not the GIL
-            pdfs = pdf_attachments(document)
+            pdfs = pdf_attachments(view)
             size = sum(len(content) for _, content in pdfs)
             texts = await self._workers.in_process(size, read_first_pages, pdfs)
-            finding = detect_secrecy(
-                document, sub.declared_secrecy, on_pdf_problem=hook, pdf_texts=texts
+            finding = await asyncio.to_thread(
+                detect_secrecy, view, declared, on_pdf_problem=hook, pdf_texts=texts
             )
         else:
-            finding = await asyncio.to_thread(
-                detect_secrecy, document, sub.declared_secrecy, on_pdf_problem=hook
+            finding = await asyncio.to_thread(detect_secrecy, view, declared, on_pdf_problem=hook)
+        if finding is None:
+            return
+        if view.sender is not None and view.sender != sub.caller.id:
+            # nothing is counted for another agency, nor for this one: it did not send it
+            raise SenderMismatch(
+                f"MessageHeader/From/OrganId is {view.sender!r} but the caller is "
+                f"authenticated as {sub.caller.id!r}: an agency sends only in its own name"
             )
-        if finding is not None:
-            raise SecretDocument(
-                finding.detail(), level=finding.level, field=finding.field, rule=finding.rule
-            )
+        raise SecretDocument(
+            finding.detail(), level=finding.level, field=finding.field, rule=finding.rule
+        )
+
+
+async def _view(sub: Submission) -> SecrecyView | None:
+    """What the guard reads: the modelled document, or (before the schema check, in the
+    intake) the tree, kept on the submission so that a refusal is counted per recipient.
+    A large message's tree is read on a thread (its attachments' text is copied)."""
+    if sub.message is not None:
+        return view_of_document(sub.message) if isinstance(sub.message, Document) else None
+    if sub.root is None:
+        return None
+    if len(sub.raw) <= _VIEW_IN_PLACE_BYTES:
+        sub.secrecy_view = view_of_tree(sub.root)
+    else:
+        sub.secrecy_view = await asyncio.to_thread(view_of_tree, sub.root)
+    return sub.secrecy_view
 
 
 class _Scan:
@@ -218,17 +271,20 @@ class _Scan:
         """Nothing found later can change the answer."""
         return self.best is not None and RANK[self.best.level] == _TOP
 
-    def declarations(self, declared: str | None, document: Document) -> list[BadInput]:
-        """Offers the declared levels; returns the errors of malformed declarations."""
+    def declarations(self, declared: str | None, view: SecrecyView) -> list[BadInput]:
+        """Offers every declared level (each value of the header, given once or several times,
+        and every SecrecyLevel or Secret element): contradictory ones make the document secret.
+        Returns the errors of malformed declarations."""
         errors: list[BadInput] = []
-        try:
-            self.offer(parse_declared_secrecy(declared), HEADER_FIELD, HEADER_RULE)
-        except BadInput as exc:
-            errors.append(exc)
-        if document.other_info is not None:
+        # several Edoc-Secrecy headers reach here joined by commas, as HTTP combines them
+        for value in [None] if declared is None else declared.split(","):
             try:
-                level = parse_secrecy_level(document.other_info.secrecy_level)
-                self.offer(level, SECRECY_LEVEL_FIELD, SECRECY_LEVEL_RULE)
+                self.offer(parse_declared_secrecy(value), HEADER_FIELD, HEADER_RULE)
+            except BadInput as exc:
+                errors.append(exc)
+        for field, value in view.declarations:
+            try:
+                self.offer(parse_secrecy_level(value, field), field, SECRECY_LEVEL_RULE)
             except BadInput as exc:
                 errors.append(exc)
         return errors
@@ -245,19 +301,25 @@ def read_first_pages(attachments: Sequence[tuple[int, str]]) -> dict[int, PdfTex
     return {number: _first_page_text_b64(content) for number, content in attachments}
 
 
-def pdf_attachments(document: Document) -> list[tuple[int, str]]:
+def pdf_attachments(document: Document | SecrecyView) -> list[tuple[int, str]]:
     """The (number, base64 content) of the attachments the guard reads as PDFs."""
-    return [(i, a.content_b64) for i, a in enumerate(document.attachments, 1) if _sniff_pdf(a)]
+    view = view_of_document(document) if isinstance(document, Document) else document
+    return [(i, a.content_b64) for i, a in enumerate(view.attachments, 1) if _sniff_pdf(a)]
 
 
 def _texts(
-    document: Document,
+    view: SecrecyView,
     on_pdf_problem: PdfProblemHook | None,
     pdf_texts: Mapping[int, PdfText] | None,
 ) -> Iterator[tuple[str, str | None]]:
-    """(field, text) in the fixed order: the text fields, then the PDFs' first pages."""
-    yield from _text_fields(document)
-    for i, attachment in enumerate(document.attachments, start=1):
+    """(field, text) in the fixed order: the text fields, the first lines of the text-like
+    attachments, then the PDFs' first pages."""
+    yield from view.texts
+    for i, attachment in enumerate(view.attachments, start=1):
+        kind = text_kind(attachment.attachment_name, attachment.content_type)
+        if kind is not None and not _sniff_pdf(attachment):
+            yield f"Attachment[{i}] ({kind}, first lines)", _first_lines_b64(kind, attachment)
+    for i, attachment in enumerate(view.attachments, start=1):
         if _sniff_pdf(attachment):
             field = f"Attachment[{i}] (PDF, page 1)"
             if pdf_texts is None:
@@ -269,20 +331,15 @@ def _texts(
             yield field, pdf.text
 
 
-def _text_fields(document: Document) -> Iterator[tuple[str, str | None]]:
-    yield "Subject", document.subject
-    yield "Content", document.content
-    if document.document_type is not None:
-        yield "DocumentType/TypeName", document.document_type.type_name
-    if document.other_info is not None:
-        for i, appendix in enumerate(document.other_info.appendixes, start=1):
-            yield f"Appendix[{i}]", appendix
-    for i, attachment in enumerate(document.attachments, start=1):
-        yield f"Attachment[{i}]/AttachmentName", attachment.attachment_name
-        yield f"Attachment[{i}]/Description", attachment.description
+def _first_lines_b64(kind: str, attachment: AttachmentView) -> str:
+    content = attachment.content_b64 if is_zipped(kind) else attachment.content_b64[:HEAD_B64_CHARS]
+    try:
+        return first_lines(kind, base64.b64decode(content))
+    except (binascii.Error, ValueError):
+        return ""
 
 
-def _sniff_pdf(attachment: Attachment) -> bool:
+def _sniff_pdf(attachment: AttachmentView) -> bool:
     """Read as a PDF: the content type or name says so, or the content starts as one."""
     if is_pdf(attachment.attachment_name, attachment.content_type):
         return True

@@ -2,11 +2,12 @@
 
 Secret documents (độ mật: Mật, Tối mật, Tuyệt mật; Law 29/2018, Decree 30/2020) never travel
 over the network. A sender declares secrecy in the `Edoc-Secrecy` header or an
-`OtherInfo/SecrecyLevel` element; the gateway also recognises a secrecy *stamp* in the text:
-the marking, not the word. `secrecy_text.py` applies STAMP_RULES to text that has been
-normalised (Unicode NFC; zero-width characters removed; every run of white space, NBSP, narrow
-NBSP, ideographic space, tabs and line breaks included, folded to one space); `secrecy.py`
-applies the declared values and walks the document's fields.
+`OtherInfo/SecrecyLevel` (legacy: `Secret`) element; the gateway also recognises a secrecy
+*stamp* in the text: the marking, not the word (docs/secrecy.md). `secrecy_text.py` applies
+STAMP_RULES to text folded as a reader sees it (NFKC, TR39 look-alikes folded to Latin, NFC,
+stray marks and zero-width characters removed, letters spelled out one by one joined) and
+normalised (every run of white space folded to one space, or to one line break when it holds
+one); `secrecy.py` applies the declared values and walks the document's fields.
 
 A stamp rule matches when, in the normalised text:
 1. its pattern matches (a literal, compared case-sensitively or not as the rule says);
@@ -14,7 +15,10 @@ A stamp rule matches when, in the normalised text:
 3. the match is not part of a longer word or phrase: the word joined to it by one space, `_`
    or `-` after it is not in COMPOUND_AFTER (every match ends in "mật": MẬT KHẨU, mật độ...),
    and the word before it is not in the rule's `not_after` (COMPOUND_BEFORE for a capital
-   MẬT: BẢO MẬT, BÍ MẬT...; DEGREE_WORDS for Tối mật / Tuyệt mật: "độ Tối mật").
+   MẬT: BẢO MẬT, BÍ MẬT...; DEGREE_WORDS for Tối mật / Tuyệt mật: "độ Tối mật");
+4. the match is not in a list of levels ("tối mật, tuyệt mật");
+5. a `positional` rule's match not in capitals stands where a stamp stands: alone, at the start
+   or end of the text or of a line, or set off by a bracket, dash, bar, quote or `_`.
 When several rules match, the highest level wins; between equal levels, the first rule here.
 
 EXAMPLES is the table of phrasings that the tests check against these rules, one by one.
@@ -127,7 +131,12 @@ COMPOUND_AFTER: Final = frozenset(
         "rỉ",  # mật rỉ: molasses
         "hoa",  # mật hoa: nectar
         "ngọt",  # mật ngọt: sweet words
+        "sơn",  # Mật Sơn: a place name (XÃ MẬT SƠN)
     }
+)
+# Words before a capital MẬT that make it part of a place's name: XÃ MẬT SƠN, THÔN MẬT...
+PLACE_WORDS: Final = frozenset(
+    {"xã", "thôn", "xóm", "bản", "làng", "ấp", "phường", "huyện", "tỉnh", "núi", "sông", "suối"}
 )
 
 
@@ -170,6 +179,10 @@ class StampRule:
     # a word right before the match (joined by a space, `_` or `-`) that makes it no stamp
     not_after: frozenset[str]
     explanation: str
+    # Not in capitals, the match is a stamp only where a stamp stands (secrecy_text.positional):
+    # alone, at the start or end of the text, or set off by a bracket, dash or bar. In
+    # "phân loại tài liệu tối mật theo Luật 29/2018" it is a word of a sentence.
+    positional: bool = False
 
 
 # The order is the tie-break between rules of one level in one field.
@@ -178,35 +191,44 @@ STAMP_RULES: Final[tuple[StampRule, ...]] = (
         id="do-mat-label",
         level=None,
         pattern=(
-            r"độ[ _-]mật ?[:：\-–—]? ?"
-            r"(?P<level>tuyệt[ _-]mật|tối[ _-]mật|mật)"
+            r"độ[\s_/.-]mật\s?[:：\-–—]?\s?"
+            r"(?P<level>tuyệt[\s_/.-]mật|tối[\s_/.-]mật|mật)"
         ),
         ignore_case=True,
         not_after=frozenset(),
+        positional=True,
         explanation="the label “Độ mật” followed by a level (Mật, Tối mật, Tuyệt mật), any case",
     ),
     StampRule(
         id="tuyet-mat",
         level="tuyet-mat",
-        pattern=r"tuyệt[ _-]mật",
+        pattern=r"tuyệt[\s_/.-]mật",
         ignore_case=True,
         not_after=DEGREE_WORDS,
-        explanation="“Tuyệt mật” in any case, not after “độ” (a degree: “độ Tuyệt mật”)",
+        positional=True,
+        explanation=(
+            "“TUYỆT MẬT” in capitals, or in any case where a stamp stands; not after “độ” "
+            "(a degree), not in a list of levels"
+        ),
     ),
     StampRule(
         id="toi-mat",
         level="toi-mat",
-        pattern=r"tối[ _-]mật",
+        pattern=r"tối[\s_/.-]mật",
         ignore_case=True,
         not_after=DEGREE_WORDS,
-        explanation="“Tối mật” in any case, not after “độ” (a degree: “độ Tối mật”)",
+        positional=True,
+        explanation=(
+            "“TỐI MẬT” in capitals, or in any case where a stamp stands; not after “độ” "
+            "(a degree), not in a list of levels"
+        ),
     ),
     StampRule(
         id="mat-capitals",
         level="mat",
         pattern=r"MẬT",
         ignore_case=False,
-        not_after=COMPOUND_BEFORE,
+        not_after=COMPOUND_BEFORE | PLACE_WORDS,
         explanation=(
             "“MẬT” in capitals as a word of its own, not a syllable of a word such as "
             "BẢO MẬT, BÍ MẬT, MẬT KHẨU, MẬT MÃ"
@@ -244,7 +266,18 @@ EXAMPLES: Final[tuple[Example, ...]] = (
     Example("TỐI MẬT", "toi-mat", "toi-mat", "the stamp"),
     Example("Tối mật", "toi-mat", "toi-mat", "any case"),
     Example("tối mật", "toi-mat", "toi-mat", "lower case"),
-    Example("Tài liệu tối mật, không phổ biến", "toi-mat", "toi-mat", "inside a sentence"),
+    Example("Tài liệu tối mật, không phổ biến", None, None, "a word of a sentence (issue 12)"),
+    Example("(tối mật) Kế hoạch", "toi-mat", "toi-mat", "in brackets"),
+    Example("Kế hoạch phòng chống - Tối mật", "toi-mat", "toi-mat", "set off at the end"),
+    Example("M Ậ T", "mat", "mat-capitals", "letters spaced out"),
+    Example("M.Ậ.T - Báo cáo", "mat", "mat-capitals", "letters separated by dots"),
+    Example("T Ố I  M Ậ T", "toi-mat", "toi-mat", "two words spaced out"),
+    Example("Tối/mật", "toi-mat", "toi-mat", "a slash between the words"),
+    Example("\uff2d\u1eac\uff34", "mat", "mat-capitals", "fullwidth letters (NFKC)"),
+    Example("\u041c\u1eac\u0422", "mat", "mat-capitals", "Cyrillic М and Т"),
+    Example("TỐ\u0399 \u039c\u1eac\u03a4", "toi-mat", "toi-mat", "Greek Ι, Μ, Τ"),
+    Example("M\u1eac\u0301T", "mat", "mat-capitals", "an extra combining accent"),
+    Example("M\u0410\u0323\u0302T", "mat", "mat-capitals", "Cyrillic А with the marks"),
     Example("TUYỆT MẬT", "tuyet-mat", "tuyet-mat", "the stamp"),
     Example("Tuyệt Mật", "tuyet-mat", "tuyet-mat", "title case"),
     Example("tuyệt mật", "tuyet-mat", "tuyet-mat", "lower case"),
@@ -307,4 +340,10 @@ EXAMPLES: Final[tuple[Example, ...]] = (
     Example("buổi tối mật ong", None, None, "tối + mật ong"),
     Example("MẬT KẾ của địch", None, None, "mật kế: a secret plan, one word"),
     Example("MẬT THƯ gửi", None, None, "mật thư: a secret letter, one word"),
+    Example("Hướng dẫn phân loại tài liệu tối mật theo Luật 29/2018", None, None, "a sentence"),
+    Example("Hướng dẫn xác định độ mật: tối mật, tuyệt mật", None, None, "levels listed"),
+    Example("HƯỚNG DẪN XÁC ĐỊNH ĐỘ MẬT: TỐI MẬT, TUYỆT MẬT", None, None, "listed, capitals"),
+    Example("UBND XÃ MẬT SƠN", None, None, "a place name"),
+    Example("Mật Sơn", None, None, "a place name, title case"),
+    Example("V/v mua sắm trang thiết bị", None, None, "single letters: not a spaced stamp"),
 )

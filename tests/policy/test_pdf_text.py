@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -26,10 +27,19 @@ def test_what_says_pdf(name: str | None, content_type: str | None, expected: boo
     assert is_pdf(name, content_type) is expected
 
 
-def test_the_header_may_stand_anywhere_in_the_first_kb() -> None:
+def test_the_header_may_stand_anywhere_in_the_first_64_kb() -> None:
     assert has_pdf_header(b"%PDF-1.7\n")
     assert has_pdf_header(b"\0" * 1000 + b"%PDF-1.4")
-    assert not has_pdf_header(b"\0" * 1100 + b"%PDF-1.4")
+    assert has_pdf_header(b"\0" * 1100 + b"%PDF-1.4")  # issue 12: past the first kB too
+    assert not has_pdf_header(b"\0" * (65 * 1024) + b"%PDF-1.4")
+
+
+def test_more_than_a_kb_before_the_header_and_no_startxref_are_read_as_viewers_do() -> None:
+    pdf = make_pdf(["TỐI MẬT", "Kế hoạch"])
+    assert first_page_text(b"x" * 2000 + pdf).text.split()[:2] == ["TỐI", "MẬT"]
+    no_startxref = re.sub(rb"startxref\s*\d+\s*%%EOF\s*$", b"", pdf)
+    assert b"startxref" not in no_startxref
+    assert first_page_text(no_startxref).text.split()[:2] == ["TỐI", "MẬT"]
 
 
 def test_page_1_only_and_decomposed_text_as_the_file_has_it() -> None:

@@ -197,7 +197,7 @@ def test_header_values(value: str | None, level: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", " ", "secret", "1", "toi mat", "toi_mat", "tuyetmat", "Mật", "mat,toi-mat"]
+    "value", ["", " ", "secret", "1", "toi mat", "toi_mat", "tuyetmat", "Mật", "none,bogus"]
 )
 async def test_a_malformed_header_is_bad_input_naming_the_allowed_values(value: str) -> None:
     with pytest.raises(BadInput) as caught:
@@ -211,6 +211,17 @@ async def test_a_malformed_header_is_bad_input_naming_the_allowed_values(value: 
     }
     with pytest.raises(BadInput):
         await SecrecyGuard()(submission(document(), value))
+
+
+@pytest.mark.parametrize(
+    ("declared", "level"),
+    [("none,tuyet-mat", "tuyet-mat"), ("mat,toi-mat", "toi-mat"), ("bogus, mat", "mat")],
+)
+async def test_every_header_value_is_heard_and_the_highest_wins(declared: str, level: str) -> None:
+    # several Edoc-Secrecy headers arrive joined by commas; a harmless first one hides nothing
+    with pytest.raises(SecretDocument) as caught:
+        await SecrecyGuard()(submission(document(), declared))
+    assert caught.value.extensions["level"] == level
 
 
 def test_an_unreadable_secrecy_level_is_not_echoed() -> None:
@@ -248,8 +259,8 @@ def test_a_finding_says_field_rule_and_level() -> None:
     assert finding == SecrecyFinding("tuyet-mat", "Subject", "tuyet-mat", "TUYỆT MẬT")
     assert finding.detail().startswith(
         "Subject carries the secrecy stamp “TUYỆT MẬT”, so the document is Tuyệt mật "
-        "(tuyet-mat; rule tuyet-mat: “Tuyệt mật” in any case, not after “độ” (a degree: "
-        "“độ Tuyệt mật”))."
+        "(tuyet-mat; rule tuyet-mat: “TUYỆT MẬT” in capitals, or in any case where a stamp "
+        "stands; not after “độ” (a degree), not in a list of levels)."
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.level = "mat"  # type: ignore[misc]

@@ -13,7 +13,7 @@ from gateway.trust.material import TrustMaterial, reload_on_sighup
 from gateway.trust.pki import crl_pem, revocation_list
 from tests.conftest import Net
 from tests.factories import document_bytes
-from tests.harness import AUDITOR_TOKEN, FINANCE, OPERATOR_TOKEN, bearer
+from tests.harness import AUDITOR_TOKEN, CITY, FINANCE, OPERATOR_TOKEN, bearer
 from tests.trust.keys import KeyRing
 from tests.waiting import eventually
 
@@ -32,7 +32,7 @@ async def copied_net(net_factory: NetFactory, ring: KeyRing, tmp_path: Path) -> 
 
 
 def signed(ring: KeyRing) -> bytes:
-    return ring.sign(document_bytes(sender=FINANCE.id), FINANCE.id)
+    return ring.sign(document_bytes(sender=FINANCE.id, recipients=(CITY.id,)), FINANCE.id)
 
 
 async def test_an_operator_reloads_and_a_new_revocation_applies_at_once(

@@ -100,7 +100,9 @@ async def test_a_bad_signature_is_refused_even_where_signing_is_optional(
     net_factory: NetFactory, ring: KeyRing, tmp_path: Path
 ) -> None:
     net = await net_factory(ring.settings(tmp_path / "d", signature="optional"))
-    raw = ring.sign(document_bytes(sender=FINANCE.id), ring.self_signed, chain=())
+    raw = ring.sign(
+        document_bytes(sender=FINANCE.id, recipients=(CITY.id,)), ring.self_signed, chain=()
+    )
     answer, body = await net[FINANCE.id].submit(raw)
     assert (answer, body["code"]) == (422, "untrusted_certificate")
 
@@ -113,12 +115,12 @@ async def test_a_pinned_certificate_binds_whatever_its_uid(
     net = await net_factory(
         ring.settings(tmp_path / "d", changes={FINANCE.id: {"signing_certs": (pinned,)}})
     )
-    raw = ring.sign(document_bytes(sender=FINANCE.id), other)
+    raw = ring.sign(document_bytes(sender=FINANCE.id, recipients=(CITY.id,)), other)
     assert (await net[FINANCE.id].submit(raw))[0] == 202
 
     # with a pin, the agency's own UID certificate is no longer enough
     answer, body = await net[FINANCE.id].submit(
-        ring.sign(document_bytes(sender=FINANCE.id), FINANCE.id)
+        ring.sign(document_bytes(sender=FINANCE.id, recipients=(CITY.id,)), FINANCE.id)
     )
     assert (answer, body["code"]) == (422, "signer_mismatch")
     assert "not among the certificates pinned for 000.00.13.H26" in body["detail"]
@@ -138,7 +140,9 @@ async def test_a_certificate_with_two_uids_does_not_bind(signed_net: Net, ring: 
         .not_valid_after(issued.certificate.not_valid_after_utc)
         .sign(ring.intermediate.key, hashes.SHA256())
     )
-    raw = ring.sign(document_bytes(sender=FINANCE.id), Issued(twice, issued.key))
+    raw = ring.sign(
+        document_bytes(sender=FINANCE.id, recipients=(CITY.id,)), Issued(twice, issued.key)
+    )
     answer, body = await signed_net[FINANCE.id].submit(raw)
     assert (answer, body["code"]) == (422, "signer_mismatch")
     assert f"'{FINANCE.id}', '{CITY.id}'" in body["detail"]

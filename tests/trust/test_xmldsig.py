@@ -14,14 +14,15 @@ from tests.trust.keys import KeyRing
 
 
 def test_the_model_is_rebuilt_from_the_signed_content(ring: KeyRing) -> None:
-    # A comment is not signed (canonical XML without comments): the unverified tree reads
-    # the subject up to the comment, the signed content reads it whole.
+    # A comment is not signed (canonical XML without comments): the signed content is rebuilt
+    # without it. Both read the subject whole (issue 12: a field is its whole string value,
+    # across comments; before, the unverified tree stopped at the comment).
     raw = document_bytes(sender=FINANCE.id, subject="V/v kinh phí năm 2026")
     raw = raw.replace("kinh phí".encode(), "kinh<!-- chú thích --> phí".encode(), 2)
     signed = ring.sign(raw, FINANCE.id)
     root = read_xml(signed)
     unverified = message_from_tree(root)
-    assert isinstance(unverified, Document) and unverified.subject == "V/v kinh"
+    assert isinstance(unverified, Document) and unverified.subject == "V/v kinh phí năm 2026"
 
     store = TrustStore(
         anchors=[ring.root.certificate], intermediates=[ring.intermediate.certificate]
