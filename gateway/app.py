@@ -32,6 +32,7 @@ from gateway.bus.base import Bus, RetryPolicy
 from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
+from gateway.console.console import Console
 from gateway.delivery.backoff import BackoffPolicy
 from gateway.delivery.dispatcher import Dispatcher, GatewayHost, load_adapters
 from gateway.delivery.host import instances
@@ -182,6 +183,16 @@ class Gateway:
         mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
         authenticator = Authenticator(settings, directory, mutual_tls, clock)
         facade = VdxpFacade(intake=intake, mailbox=mailbox, directory=directory, db=db, clock=clock)
+        console = Console(
+            settings=settings,
+            db=db,
+            bus=bus,
+            pacing=pacing,
+            trust=trust,
+            directory=directory,
+            statistics=statistics,
+            clock=clock,
+        )
         gateway = cls(
             settings=settings,
             db=db,
@@ -203,6 +214,7 @@ class Gateway:
             trust=trust,
             workers=workers,
         )
+        console.install(gateway.ops_app)  # the browser console at / (gateway.console)
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
         return gateway

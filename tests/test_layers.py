@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gateway.audit", "gateway.stats"),
     # the services; the department's client and the conformance kit
     ("gateway.intake", "gateway.delivery", "gateway.client", "gateway.conformance"),
-    ("gateway.api",),
+    ("gateway.api", "gateway.console"),  # the console calls what the API calls
     ("gateway.app",),  # the composition root
     ("gateway.cli", "gateway.__main__"),  # `edocgw serve` starts the composition root
 )

@@ -26,6 +26,13 @@ EventName = Literal[
     "adapter_reset",
     "replayed",
     "dead_letters_purged",
+    # the console (gateway.console): who signed in, who failed to, and what they did there
+    # beside the ops API's own actions above
+    "console_signed_in",
+    "console_sign_in_failed",
+    "console_signed_out",
+    "trust_reloaded",
+    "audit_verified",
 ]
 
 
