@@ -14,6 +14,9 @@ import pytest
 from gateway.config import Settings
 from gateway.console.passwords import hash_password
 from tests.conftest import Net
+from tests.console.browser import chromium, open_browser
+
+__all__ = ["chromium", "open_browser"]  # fixtures of tests/console/browser.py
 from tests.harness import make_settings
 
 OPERATOR = ("ops", "mật-khẩu vận hành")
