@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from gateway.config import BusSettings, DeliverySettings
+from gateway.config import BusSettings, DeliverySettings, TrustSettings
+from gateway.trust.pki import init_pki
 from tests.api.test_exchange import wait_inbox
 from tests.console.browser import Browser
 from tests.console.conftest import OPERATOR, console_settings
@@ -36,8 +37,13 @@ async def test_an_operator_replays_and_purges_dead_letters_in_the_browser(
     tmp_path: Path,
 ) -> None:
     Switchable.up = False
+    pki = init_pki(tmp_path / "pki", [(FINANCE.id, FINANCE.name)])
+    trust = TrustSettings(
+        anchors=(pki.root,), intermediates=(pki.intermediate,), crls=pki.crls, signature="optional"
+    )
     settings = console_settings(
         tmp_path / "data",
+        trust=trust,
         bus=BusSettings(max_attempts=2, retry_initial_s=0.05, retry_max_s=0.05),
         deliveries={CITY.id: DeliverySettings(adapter="switchable")},
     )
@@ -89,6 +95,9 @@ async def test_an_operator_replays_and_purges_dead_letters_in_the_browser(
     await browser.open("/trust")
     await browser.click("#reload")
     assert "Đã nạp lại" in await browser.text(".notice")
+    assert "development root CA" in await browser.text("#anchors")
+    assert "development issuing CA" in await browser.text("#intermediates")
+    assert len(await browser.texts("#crls tbody tr")) == len(pki.crls) > 0
     await browser.screenshot("trust")
 
     await browser.open("/queues?lang=en")
