@@ -33,6 +33,7 @@ from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.clock import Clock, system_clock
 from gateway.config import Settings
+from gateway.console.console import Console
 from gateway.delivery.backlog import Backlog
 from gateway.delivery.backlog_metrics import watch_backlog
 from gateway.delivery.backoff import BackoffPolicy
@@ -196,6 +197,16 @@ class Gateway:
         mutual_tls = ClientCertificates(trust, clock) if settings.server.tls_cert else None
         authenticator = Authenticator(settings, directory, mutual_tls, clock)
         facade = VdxpFacade(intake=intake, mailbox=mailbox, directory=directory, db=db, clock=clock)
+        console = Console(
+            settings=settings,
+            db=db,
+            bus=bus,
+            pacing=pacing,
+            trust=trust,
+            directory=directory,
+            statistics=statistics,
+            clock=clock,
+        )
         gateway = cls(
             settings=settings,
             db=db,
@@ -223,6 +234,7 @@ class Gateway:
             retention=Retention(db, clock, settings.retention),
             clock=clock,
         )
+        console.install(gateway.ops_app)  # the browser console at / (gateway.console)
         await warming  # ready means ready: the first documents do not wait for the workers
         await gateway._start()
         return gateway

@@ -228,11 +228,24 @@ class AgencySettings:
         return value
 
 
+# argon2id in the PHC string form argon2-cffi writes (`edocgw users hash-password`)
+Argon2idHash = Annotated[
+    str, Field(pattern=r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
+]
+
+
 @dataclass(config=STRICT)
 class UserSettings:
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Literal["operator", "auditor"]
-    token_sha256: Sha256Hex
+    token_sha256: Sha256Hex | None = None  # the API and the CLI
+    password_argon2: Argon2idHash | None = None  # the console (gateway.console)
+
+    @model_validator(mode="after")
+    def _some_credential(self) -> UserSettings:
+        if self.token_sha256 is None and self.password_argon2 is None:
+            raise ValueError("give token_sha256, password_argon2 or both")
+        return self
 
 
 @dataclass(config=STRICT)
@@ -256,7 +269,10 @@ class Settings:
                 raise ValueError(f"agencies[{index}].id: {agency.id} is configured twice")
             seen_ids.add(agency.id)
         tokens = [a.token_sha256 for a in self.agencies if a.token_sha256 is not None]
-        tokens += [u.token_sha256 for u in self.users]
+        tokens += [u.token_sha256 for u in self.users if u.token_sha256 is not None]
+        names = [u.name for u in self.users]
+        if len(names) != len(set(names)):
+            raise ValueError("users: two users share one name")
         systemids = [a.vdxp_systemid or a.id for a in self.agencies if a.vdxp_secret is not None]
         if len(systemids) != len(set(systemids)):
             raise ValueError("vdxp_systemid: two agencies share one systemid")

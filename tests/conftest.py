@@ -21,8 +21,9 @@ E2E = Path(__file__).parent / "e2e"
 SERVER_FIXTURES = {
     "rabbitmq": {"rabbitmq_vhost", "rabbitmq_fresh_vhost"},
     "postgres": {"postgres_admin", "postgres_database", "postgres_session_url"},
+    "browser": {"chromium"},  # tests/console/browser.py
 }
-SERVER_PARAMS = {"rabbitmq": {"amqp"}, "postgres": {"postgresql"}}
+SERVER_PARAMS = {"rabbitmq": {"amqp"}, "postgres": {"postgresql"}, "browser": set()}
 
 
 def markers_of(item: pytest.Item) -> set[str]:

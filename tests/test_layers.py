@@ -46,7 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gateway.client",
         "gateway.conformance",
     ),
-    ("gateway.api",),
+    ("gateway.api", "gateway.console"),  # the console calls what the API calls
     ("gateway.app",),  # the composition root
     ("gateway.cli", "gateway.__main__"),  # `edocgw serve` starts the composition root
 )

@@ -92,7 +92,8 @@ class Authenticator:
             if agency.token_sha256 is not None:
                 self._by_hash[agency.token_sha256] = self._by_agency[agency.id]
         for user in settings.users:
-            self._by_hash[user.token_sha256] = Principal(user.name, user.role)
+            if user.token_sha256 is not None:  # a console-only user has a password instead
+                self._by_hash[user.token_sha256] = Principal(user.name, user.role)
         # mutual TLS (gateway.trust.tls): the agency a client certificate authenticates
         self._certificates = certificates
         self._vdxp = _VdxpSystems(settings, self._by_agency)

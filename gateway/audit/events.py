@@ -28,6 +28,13 @@ EventName = Literal[
     "dead_letters_purged",
     # retention (gateway.maintenance.retention): the bodies of finished messages removed
     "bodies_removed",
+    # the console (gateway.console): who signed in, who failed to, and what they did there
+    # beside the ops API's own actions above
+    "console_signed_in",
+    "console_sign_in_failed",
+    "console_signed_out",
+    "trust_reloaded",
+    "audit_verified",
 ]
 
 

@@ -19,6 +19,7 @@ import aiohttp
 from gateway.api.auth import token_sha256
 from gateway.app import serve
 from gateway.config import Settings, load_settings
+from gateway.console.passwords import hash_password
 from gateway.edxml import Organization, StatusCode, to_xml
 from gateway.edxml.compose import compose_document, compose_status, pdf_attachment
 from gateway.log import get_logger
@@ -98,8 +99,14 @@ def config_text(tokens: dict[str, str], listen: str, ops_listen: str, trust: lis
             f'name = "{name}"',
             f'role = "{role}"',
             f'token_sha256 = "{token_sha256(tokens[key])}"',
+            f'password_argon2 = "{hash_password(console_password(tokens, key))}"',
         ]
     return "\n".join(lines) + "\n"
+
+
+def console_password(tokens: dict[str, str], key: str) -> str:
+    """A demo user's console password: short enough to type, random per demo folder."""
+    return tokens[key][:12]
 
 
 def write_tour_documents(folder: Path, signers: Signers) -> None:
@@ -167,7 +174,9 @@ async def send_demo_traffic(base_url: str, tokens: dict[str, str], signers: Sign
     return steps
 
 
-def banner(folder: Path, listen: str, ops_listen: str, steps: list[str]) -> str:
+def banner(
+    folder: Path, listen: str, ops_listen: str, steps: list[str], tokens: dict[str, str]
+) -> str:
     rows = "\n".join(f"  {a.id:<15} {a.name:<30} $TOKEN_{a.key}" for a in AGENCIES)
     done = "\n".join(f"  {s}" for s in steps)
     return f"""
@@ -183,6 +192,10 @@ edoc-gateway demo is running.
 Agencies:
 {rows}
 Operator: $TOKEN_OPERATOR   Auditor: $TOKEN_AUDITOR
+
+Console (browser): http://{ops_listen}/
+  operator  name ops     password {console_password(tokens, "OPERATOR")}
+  auditor   name audit   password {console_password(tokens, "AUDITOR")}
 
 Demo traffic just sent:
 {done}
@@ -220,5 +233,5 @@ async def run_demo(folder: Path, settings: Settings, tokens: dict[str, str]) -> 
         await server
         return
     steps = await send_demo_traffic(f"http://{listen}", tokens, Signers(demo_pki(folder)))
-    print(banner(folder, listen, ops_listen, steps), flush=True)
+    print(banner(folder, listen, ops_listen, steps, tokens), flush=True)
     await server

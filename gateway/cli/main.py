@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli.client import add_subcommands as add_department_commands
 
     add_department_commands(sub)
+
+    from gateway.cli.users import add_subcommands as add_user_commands
+
+    add_user_commands(sub)
     return parser
 
 

@@ -89,6 +89,7 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_events_message", "message_id", "seq"),
+    sa.Index("ix_events_at", "at"),  # the console's charts and filters read a time range
 )
 
 # The materialised counters of DESIGN §6, kept up to date from the audit entries in the same
@@ -138,4 +139,18 @@ mailbox_polls = sa.Table(
     sa.Column("agency", sa.String(64), primary_key=True),
     sa.Column("listed_at", sa.Double, nullable=True),
     sa.Column("fetched_at", sa.Double, nullable=True),
+)
+
+# The console's sign-ins (gateway.console.sessions): a record per session, so that one survives a
+# restart and is known to every node. Only the SHA-256 of the session id is kept: a copy of the
+# table signs no one in.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(64), nullable=True),  # where it signed in from
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("seen_at", sa.Double, nullable=False),  # the idle expiry counts from here
+    sa.Index("ix_console_sessions_seen", "seen_at"),
 )
