@@ -144,7 +144,8 @@ class Gateway:
         tz = ZoneInfo(settings.stats.timezone)
         exchange = Exchange(db, bus, clock, tz)
         groups = {agency.id: agency.group for agency in directory}
-        statistics = Statistics(db, groups, settings.stats.target, tz)
+        names = {agency.id: agency.name for agency in directory}
+        statistics = Statistics(db, groups, settings.stats.target, tz, names=names, clock=clock)
         limits = XmlLimits(
             max_bytes=settings.limits.max_document_bytes, max_depth=settings.limits.max_xml_depth
         )

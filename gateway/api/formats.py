@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from gateway.stats.report import StatsQuery, to_csv, to_xlsx
+from gateway.stats.report import Report, StatsQuery, to_csv, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=dumps)
+def dumps(body: Any) -> str:
+    """JSON with Vietnamese as UTF-8 (not \\u escapes), ending with a newline."""
+    return json.dumps(body, ensure_ascii=False) + "\n"
 
 
-def stats_response(rows: Sequence[Mapping[str, Any]], query: StatsQuery, name: str) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.json_response(body, status=status, dumps=dumps, headers=headers)
+
+
+def stats_response(report: Report, query: StatsQuery, name: str) -> web.Response:
+    """JSON keeps DESIGN's array of rows: the stamp travels in headers (`Edoc-Audit-Head`,
+    `Edoc-Audit-Seq`, `Edoc-Generated-At`) in every format, and also in the body of CSV (a last
+    `#` line) and XLSX (second line of each sheet, workbook comments)."""
     filename = f"{name}-{query.start}-{query.end}-{query.period}"
+    headers = report.stamp.headers()
     if query.format == "csv":
         return web.Response(
-            text=to_csv(rows, query.by),
+            text=to_csv(report.rows, query.by, report.stamp),
             content_type="text/csv",
             charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+            headers=headers | {"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
     if query.format == "xlsx":
         title = (
             f"Electronic exchanges {query.start} to {query.end}, by {query.by}, per {query.period}"
         )
         return web.Response(
-            body=to_xlsx(rows, query.by, title),
+            body=to_xlsx(report, query.by, title),
             content_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+            headers=headers | {"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
         )
-    return json_response(list(rows))
+    return json_response(report.rows, headers=headers)

@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.api.auth import public, requires
+from gateway.api.formats import json_response
 from gateway.bus.base import Bus
 from gateway.errors import NotFound
 from gateway.log import get_logger
@@ -34,7 +35,7 @@ class OpsApi:
 
     @public
     async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return json_response({"status": "ok"})
 
     @public
     async def readyz(self, request: web.Request) -> web.Response:
@@ -47,8 +48,8 @@ class OpsApi:
                 log.warning("not_ready", component=name, error=str(exc) or type(exc).__name__)
                 failing.append(name)
         if failing:
-            return web.json_response({"status": "unavailable", "failing": failing}, status=503)
-        return web.json_response({"status": "ready"})
+            return json_response({"status": "unavailable", "failing": failing}, status=503)
+        return json_response({"status": "ready"})
 
     @public
     async def metrics(self, request: web.Request) -> web.Response:
@@ -62,4 +63,4 @@ class OpsApi:
         if self._trust is None:
             raise NotFound("this gateway has no trust material to reload")
         summary = await self._trust.reload_async()
-        return web.json_response({"status": "reloaded", **summary})
+        return json_response({"status": "reloaded", **summary})

@@ -40,7 +40,7 @@ def problem_response(error: GatewayError) -> web.Response:
     )
     return web.Response(
         status=error.status,
-        body=json.dumps(error.problem(), ensure_ascii=False).encode(),
+        body=(json.dumps(error.problem(), ensure_ascii=False) + "\n").encode(),
         content_type=PROBLEM_JSON,
         headers=headers,
     )

@@ -36,7 +36,10 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 
 def _statistics(settings: Settings, db: Database) -> Statistics:
     groups = {agency.id: agency.group for agency in Directory(settings)}
-    return Statistics(db, groups, settings.stats.target, ZoneInfo(settings.stats.timezone))
+    names = {agency.id: agency.name for agency in Directory(settings)}
+    return Statistics(
+        db, groups, settings.stats.target, ZoneInfo(settings.stats.timezone), names=names
+    )
 
 
 def _print_rows(rows: list[dict[str, Any]], query: StatsQuery) -> None:
