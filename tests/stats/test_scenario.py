@@ -18,8 +18,8 @@ from tests.api.test_exchange import wait_inbox
 from tests.conftest import Net
 from tests.factories import document_bytes, status_bytes
 from tests.harness import (
-    AUDITOR_TOKEN,
     AGENCIES,
+    AUDITOR_TOKEN,
     BA_DINH,
     CITY,
     FINANCE,
