@@ -24,8 +24,9 @@ from gateway.api.audit import AuditApi
 from gateway.api.auth import Authenticator, auth_middleware
 from gateway.api.context import request_context
 from gateway.api.ops import OpsApi
-from gateway.api.problems import problems
+from gateway.api.problems import problems_on
 from gateway.api.queues import QueuesApi
+from gateway.api.search import SearchApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
@@ -194,8 +195,9 @@ class Gateway:
             ),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus, trust=trust).routes()
+                OpsApi(db=db, bus=bus, trust=trust, clock=clock).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
+                + SearchApi(db=db, directory=directory, tz=tz).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
                 + auditing.routes(),
                 authenticator,
@@ -243,7 +245,7 @@ def _app(
     app = web.Application(
         middlewares=[
             request_context(listener),
-            problems,
+            problems_on(listener),
             sdk_answers,  # the national axis' façade answers in the axis' JSON
             auth_middleware(authenticator),
         ],

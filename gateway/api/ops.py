@@ -7,21 +7,32 @@ import asyncio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.api.auth import public, requires
+from gateway.api.auth import principal, public, requires
 from gateway.api.formats import json_response
+from gateway.audit import chain as audit
+from gateway.audit.events import Event
 from gateway.bus.base import Bus
+from gateway.clock import Clock, system_clock
 from gateway.errors import NotFound
 from gateway.log import get_logger
 from gateway.store.db import Database
-from gateway.trust.material import TrustMaterial
+from gateway.trust.material import TrustMaterial, TrustReloadFailed
 
 log = get_logger(__name__)
 READY_TIMEOUT_S = 2.0
 
 
 class OpsApi:
-    def __init__(self, *, db: Database, bus: Bus, trust: TrustMaterial | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bus: Bus,
+        trust: TrustMaterial | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self._trust = trust
+        self._clock = clock
         self._db = db
         self._bus = bus
 
@@ -62,5 +73,16 @@ class OpsApi:
         """Read the trust material again (anchors, intermediates, CRLs, pins), no restart."""
         if self._trust is None:
             raise NotFound("this gateway has no trust material to reload")
-        summary = await self._trust.reload_async()
+        operator = principal(request).name
+        try:
+            summary = await self._trust.reload_async()
+        except TrustReloadFailed as exc:
+            await self._audit_reload(operator, {"ok": False, "error": str(exc)[:300]})
+            raise
+        counts = {k: v for k, v in summary.items() if isinstance(v, int | str)}
+        await self._audit_reload(operator, {"ok": True, **counts})
         return json_response({"status": "reloaded", **summary})
+
+    async def _audit_reload(self, operator: str, data: dict[str, object]) -> None:
+        entry = Event("trust_reloaded", at=self._clock(), actor=operator, data=data)
+        await audit.record(self._db, [entry])

@@ -24,8 +24,10 @@ EventName = Literal[
     "paper_declared",
     # an operator's actions (the ops API)
     "adapter_reset",
-    "replayed",
+    "replayed",  # data: delivery_id, dead_letter_id: the delivery keeps its id
     "dead_letters_purged",
+    "purged",  # one per purged dead letter, on its message's trace
+    "trust_reloaded",
 ]
 
 
