@@ -79,7 +79,11 @@ class OpsApi:
         except TrustReloadFailed as exc:
             await self._audit_reload(operator, {"ok": False, "error": str(exc)[:300]})
             raise
-        counts = {k: v for k, v in summary.items() if isinstance(v, int | str)}
+        counts = {  # how many anchors, intermediates, CRLs...: the audit entry stays small
+            k: len(v) if isinstance(v, list) else v
+            for k, v in summary.items()
+            if isinstance(v, int | str | list)
+        }
         await self._audit_reload(operator, {"ok": True, **counts})
         return json_response({"status": "reloaded", **summary})
 
