@@ -32,7 +32,7 @@ from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.bus.metrics import watch_queues
 from gateway.clock import Clock, system_clock
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
 from gateway.delivery.backoff import BackoffPolicy
 from gateway.delivery.dispatcher import Dispatcher, GatewayHost, load_adapters
 from gateway.delivery.host import instances
@@ -275,16 +275,22 @@ async def serve(
     try:
         reload_on_sighup(gateway.trust)
         agency_tls = server_context(settings, gateway.trust.store)
-        for app, listen, tls in (
-            (gateway.agency_app, settings.server.listen, agency_tls),
-            (gateway.ops_app, settings.server.ops_listen, None),
+        for app, option, listen, tls in (
+            (gateway.agency_app, "server.listen", settings.server.listen, agency_tls),
+            (gateway.ops_app, "server.ops_listen", settings.server.ops_listen, None),
         ):
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
+            runners.append(runner)
             host, port = _host_port(listen)
             site = web.TCPSite(runner, host, port, shutdown_timeout=10, ssl_context=tls)
-            await site.start()
-            runners.append(runner)
+            try:
+                await site.start()
+            except OSError as exc:  # in use, or not an address of this machine
+                raise ConfigError(
+                    f"{option} = {listen!r}: cannot listen there ({exc.strerror or exc}); "
+                    f"stop what uses it or change {option}"
+                ) from None
         log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
         if ready is not None:
             ready.set()
