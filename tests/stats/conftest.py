@@ -18,7 +18,7 @@ from gateway.edxml.model import Code
 from gateway.store import SQLITE_FILE
 from tests.conftest import Net
 from tests.factories import document, to_xml
-from tests.harness import CITY, FINANCE, HOME_AFFAIRS, make_settings
+from tests.harness import CITY, FINANCE, HOME_AFFAIRS, config_toml, make_settings
 from tests.servers import postgres_admin as postgres_admin  # a session fixture
 from tests.servers import postgres_database as postgres_database  # a per-test fixture
 from tests.stats.test_scenario import FakeClock
@@ -46,6 +46,7 @@ class Quarter:
     clock: FakeClock
     edit: Callable[[str], Any]  # runs SQL on the store, behind the gateway's back
     ids: dict[str, str]  # document id -> message id
+    config: Path  # the same gateway as a configuration file, for the CLI
 
 
 async def submit(
@@ -106,4 +107,10 @@ async def quarter(request: Any, net_factory: Any, tmp_path: Path) -> Quarter:
         finally:
             await conn.close()
 
-    return Quarter(net, clock, edit, ids)
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        config_toml(
+            tmp_path / "data", listen="127.0.0.1:1", ops_listen="127.0.0.1:2", database_url=url
+        )
+    )
+    return Quarter(net, clock, edit, ids, config)

@@ -3,6 +3,9 @@ named (agency, period, field), and the answer is no longer ok."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.harness import AUDITOR_TOKEN, FINANCE, bearer
 from tests.stats.conftest import Quarter
 
@@ -71,3 +74,16 @@ async def test_verify_names_a_removed_and_an_invented_counter(quarter: Quarter) 
             "recounted": 0,
         },
     ]
+
+
+async def test_edocgw_audit_verify_names_the_edited_counter(quarter: Quarter) -> None:
+    command = [sys.executable, "-m", "gateway", "audit", "verify", "--config", str(quarter.config)]
+    intact = subprocess.run(command, capture_output=True, text=True)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    await quarter.edit("UPDATE exchanges SET paper_copy = true WHERE document_id = 'D-2'")
+    edited = subprocess.run(command, capture_output=True, text=True)
+    assert edited.returncode == 1
+    assert (
+        f"counter differs: {FINANCE.id} 2026-11-10 with_paper_copy: "
+        "stored 1, recounted from the log 0"
+    ) in edited.stdout
