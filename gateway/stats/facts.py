@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -299,4 +299,9 @@ def compare(
 
 async def rebuild(tx: Tx, recounted: dict[tuple[str, str, str], Fact]) -> None:
     await tx.execute(_DELETE_ALL)
-    await tx.executemany(_INSERT, [_params(f) for f in recounted.values()])
+    await insert_facts(tx, recounted.values())
+
+
+async def insert_facts(tx: Tx, found: Iterable[Fact]) -> None:
+    """Counters as they are, without merging (a rebuild; seeding a benchmark)."""
+    await tx.executemany(_INSERT, [_params(f) for f in found])
