@@ -118,8 +118,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def add_subcommands(sub: Any) -> None:
     stats = sub.add_parser("stats", help="exchange statistics toward the 90%% electronic target")
     stats.add_argument("--config", type=Path, required=True)
-    stats.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 1st of month)")
-    stats.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: today)")
+    stats.add_argument(
+        "--from", dest="start", help="first day, YYYY-MM-DD (default: the current period's first)"
+    )
+    stats.add_argument(
+        "--to", dest="end", help="last day, YYYY-MM-DD (default: the current period's last)"
+    )
     stats.add_argument("--period", choices=["day", "month", "quarter", "year"])
     stats.add_argument("--by", choices=["agency", "group", "none"])
     stats.add_argument("--csv", action="store_true", help="print CSV instead of a table")
