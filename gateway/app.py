@@ -28,6 +28,7 @@ from gateway.api.problems import problems_on
 from gateway.api.queues import QueuesApi
 from gateway.api.search import SearchApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
+from gateway.audit.operators import record_trust_reload
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.bus.metrics import watch_queues
@@ -273,7 +274,12 @@ async def serve(
     gateway = await Gateway.open(settings, config_path=config_path)
     runners = []
     try:
-        reload_on_sighup(gateway.trust)
+        reload_on_sighup(
+            gateway.trust,
+            lambda summary, error: record_trust_reload(
+                gateway.db, "SIGHUP", system_clock(), summary, error
+            ),
+        )
         agency_tls = server_context(settings, gateway.trust.store)
         for app, option, listen, tls in (
             (gateway.agency_app, "server.listen", settings.server.listen, agency_tls),

@@ -9,8 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.api.auth import principal, public, requires
 from gateway.api.formats import json_response
-from gateway.audit import chain as audit
-from gateway.audit.events import Event
+from gateway.audit.operators import record_trust_reload
 from gateway.bus.base import Bus
 from gateway.clock import Clock, system_clock
 from gateway.errors import NotFound
@@ -77,16 +76,7 @@ class OpsApi:
         try:
             summary = await self._trust.reload_async()
         except TrustReloadFailed as exc:
-            await self._audit_reload(operator, {"ok": False, "error": str(exc)[:300]})
+            await record_trust_reload(self._db, operator, self._clock(), None, str(exc))
             raise
-        counts = {  # how many anchors, intermediates, CRLs...: the audit entry stays small
-            k: len(v) if isinstance(v, list) else v
-            for k, v in summary.items()
-            if isinstance(v, int | str | list)
-        }
-        await self._audit_reload(operator, {"ok": True, **counts})
+        await record_trust_reload(self._db, operator, self._clock(), summary, None)
         return json_response({"status": "reloaded", **summary})
-
-    async def _audit_reload(self, operator: str, data: dict[str, object]) -> None:
-        entry = Event("trust_reloaded", at=self._clock(), actor=operator, data=data)
-        await audit.record(self._db, [entry])

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
@@ -37,3 +38,20 @@ async def mark_purged(
         await audit.append(tx, entries)
 
     await db.write(unit)
+
+
+async def record_trust_reload(
+    db: Database, actor: str, now: float, summary: Mapping[str, Any] | None, error: str | None
+) -> None:
+    """`trust_reloaded` with who asked (an operator's name, or `SIGHUP`), and how many anchors,
+    intermediates, CRLs... were read; or the error that kept the previous material."""
+    if summary is None:
+        data: dict[str, Any] = {"ok": False, "error": (error or "")[:300]}
+    else:
+        data = {"ok": True}
+        for key, value in summary.items():  # counts keep the entry small
+            if isinstance(value, list):
+                data[key] = len(value)
+            elif isinstance(value, int | str):
+                data[key] = value
+    await audit.record(db, [Event("trust_reloaded", at=now, actor=actor, data=data)])
