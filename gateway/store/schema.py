@@ -81,6 +81,15 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_inbox", "recipient", "state", "priority", "seq"),
     sa.Index("ix_deliveries_recipient_received", "recipient", "received_at"),
     sa.Index("ix_deliveries_exchange", "sender", "document_id", "recipient"),  # undelivered
+    # the few deliveries never handed over (dead-lettered, purged): the `undelivered` column
+    sa.Index(
+        "ix_deliveries_undelivered",
+        "sender",
+        "document_id",
+        "recipient",
+        sqlite_where=sa.text("state IN ('failed', 'purged')"),
+        postgresql_where=sa.text("state IN ('failed', 'purged')"),
+    ),
 )
 
 events = sa.Table(

@@ -28,13 +28,24 @@ INDEXES = (
 )
 
 
+UNDELIVERED = sa.text("state IN ('failed', 'purged')")
+
+
 def upgrade() -> None:
     op.add_column("messages", sa.Column("code", sa.String(length=120), nullable=True))
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    op.create_index(
+        "ix_deliveries_undelivered",
+        "deliveries",
+        ["sender", "document_id", "recipient"],
+        sqlite_where=UNDELIVERED,
+        postgresql_where=UNDELIVERED,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_undelivered", table_name="deliveries")
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     with op.batch_alter_table("messages") as batch:
