@@ -26,13 +26,15 @@ from gateway.api.context import request_context
 from gateway.api.listener import HANDLER_OPTIONS, ConnectionLimits, start_listener
 from gateway.api.openapi import OpenApi
 from gateway.api.ops import OpsApi
-from gateway.api.problems import identity_only, problems
+from gateway.api.problems import identity_only, problems_on
 from gateway.api.queues import QueuesApi
+from gateway.api.search import SearchApi
 from gateway.api.vdxp import VdxpFacade, sdk_answers
+from gateway.audit.operators import record_trust_reload
 from gateway.bus import open_bus
 from gateway.bus.base import Bus, RetryPolicy
 from gateway.clock import Clock, system_clock
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
 from gateway.console.console import Console
 from gateway.delivery.backlog import Backlog
 from gateway.delivery.backlog_metrics import watch_backlog
@@ -155,7 +157,8 @@ class Gateway:
         tz = ZoneInfo(settings.stats.timezone)
         exchange = Exchange(db, bus, clock, tz)
         groups = {agency.id: agency.group for agency in directory}
-        statistics = Statistics(db, groups, settings.stats.target, tz)
+        names = {agency.id: agency.name for agency in directory}
+        statistics = Statistics(db, groups, settings.stats.target, tz, names=names, clock=clock)
         limits = XmlLimits(
             max_bytes=settings.limits.max_document_bytes, max_depth=settings.limits.max_xml_depth
         )
@@ -221,8 +224,9 @@ class Gateway:
             ),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus, trust=trust, disk=disk).routes()
+                OpsApi(db=db, bus=bus, trust=trust, disk=disk, clock=clock).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
+                + SearchApi(db=db, directory=directory, tz=tz).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
                 + auditing.routes()
                 + OpenApi("ops").routes(),
@@ -280,7 +284,7 @@ def _app(
     app = web.Application(
         middlewares=[
             request_context(listener),
-            problems,
+            problems_on(listener),
             identity_only,  # before anything reads the body
             sdk_answers,  # the national axis' façade answers in the axis' JSON
             auth_middleware(authenticator),
@@ -314,16 +318,27 @@ async def serve(
     gateway = await Gateway.open(settings, config_path=config_path)
     runners = []
     try:
-        reload_on_sighup(gateway.trust)
+        reload_on_sighup(
+            gateway.trust,
+            lambda summary, error: record_trust_reload(
+                gateway.db, "SIGHUP", system_clock(), summary, error
+            ),
+        )
         agency_tls = server_context(settings, gateway.trust.store)
         limits = connection_limits(settings)
-        for app, listen, tls in (
-            (gateway.agency_app, settings.server.listen, agency_tls),
-            (gateway.ops_app, settings.server.ops_listen, None),
+        for app, option, listen, tls in (
+            (gateway.agency_app, "server.listen", settings.server.listen, agency_tls),
+            (gateway.ops_app, "server.ops_listen", settings.server.ops_listen, None),
         ):
-            runners.append(
-                await start_listener(app, listen, limits, shutdown_timeout=10, ssl_context=tls)
-            )
+            try:
+                runners.append(
+                    await start_listener(app, listen, limits, shutdown_timeout=10, ssl_context=tls)
+                )
+            except OSError as exc:  # in use, or not an address of this machine
+                raise ConfigError(
+                    f"{option} = {listen!r}: cannot listen there ({exc.strerror or exc}); "
+                    f"stop what uses it or change {option}"
+                ) from None
         log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
         if ready is not None:
             ready.set()

@@ -7,7 +7,18 @@ from prometheus_client import Counter, Histogram
 PREFIX = "edocgw_"
 
 ACCEPTED = Counter(PREFIX + "messages_accepted_total", "Messages accepted (202)", ["kind"])
-REFUSED = Counter(PREFIX + "refusals_total", "Requests refused, by error code", ["code"])
+REFUSED = Counter(
+    PREFIX + "refusals_total",
+    "Agency listener: requests refused, by error code and authenticated agency "
+    "(`anonymous` before authentication)",
+    ["code", "agency"],
+)
+OPS_REFUSED = Counter(
+    PREFIX + "ops_refusals_total",
+    "Ops listener: requests refused (operators' and auditors' calls), by error code",
+    ["code"],
+)
+ANONYMOUS = "anonymous"
 REQUEST_SECONDS = Histogram(
     PREFIX + "http_request_seconds",
     "HTTP request latency",

@@ -121,7 +121,7 @@ class AgencyApi:
         )
         if not receipt.replayed:
             ACCEPTED.labels(kind="edoc").inc()
-        return web.json_response(_receipt_body(receipt), status=200 if receipt.replayed else 202)
+        return json_response(_receipt_body(receipt), status=200 if receipt.replayed else 202)
 
     @requires("agency")
     async def submit_status(self, request: web.Request) -> web.Response:
@@ -133,7 +133,7 @@ class AgencyApi:
         if not receipt.replayed:
             ACCEPTED.labels(kind="status").inc()
         body = {"id": receipt.message_id, "to": receipt.deliveries[0].recipient}
-        return web.json_response(body, status=200 if receipt.replayed else 202)
+        return json_response(body, status=200 if receipt.replayed else 202)
 
     @requires("agency")
     async def list_inbox(self, request: web.Request) -> web.Response:
@@ -155,7 +155,7 @@ class AgencyApi:
             }
             for d in page.items
         ]
-        return web.json_response({"items": items, "next": page.next_cursor})
+        return json_response({"items": items, "next": page.next_cursor})
 
     @requires("agency")
     async def fetch(self, request: web.Request) -> web.Response:
@@ -180,12 +180,12 @@ class AgencyApi:
     @requires("agency")
     async def trace(self, request: web.Request) -> web.Response:
         view = await trace(self._db, request.match_info["id"], caller_agency(request).id)
-        return web.json_response(view)
+        return json_response(view)
 
     @requires("agency")
     async def agencies(self, request: web.Request) -> web.Response:
         rows = [{"id": a.id, "name": a.name, "group": a.group} for a in self._directory]
-        return web.json_response(rows)
+        return json_response(rows)
 
     @requires("agency")
     async def declare_paper(self, request: web.Request) -> web.Response:
@@ -205,5 +205,5 @@ class AgencyApi:
         if query.by != "agency":
             raise BadInput("by: an agency reads its own figures, by agency only")
         agency = caller_agency(request).id
-        rows = await self._statistics.rows(query, sender=agency)
-        return await stats_response(rows, query, f"exchanges-{agency}")
+        report = await self._statistics.report(query, sender=agency)
+        return await stats_response(report, query, f"exchanges-{agency}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast, get_args
 
 from aiohttp import web
 
@@ -10,7 +11,9 @@ from gateway.api.auth import requires
 from gateway.api.formats import json_response, stats_response
 from gateway.audit import chain as audit
 from gateway.directory import Directory
-from gateway.errors import BadInput
+from gateway.errors import BadInput, NotFound
+from gateway.stats import details as drill
+from gateway.stats import integrity
 from gateway.stats.page import monthly_page
 from gateway.stats.report import FIRST_DAY, LAST_DAY, Statistics, StatsQuery
 from gateway.store.db import Database, Row, Tx
@@ -48,6 +51,7 @@ class AuditApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/v1/stats/exchanges", self.exchanges),
+            web.get("/v1/stats/exchanges/details", self.details),
             web.get("/v1/reports/monthly", self.monthly),
             web.get("/v1/audit/events", self.events),
             web.get("/v1/audit/verify", self.verify),
@@ -56,8 +60,35 @@ class AuditApi:
     @requires("auditor")
     async def exchanges(self, request: web.Request) -> web.Response:
         query = StatsQuery.from_params(request.query, self._statistics.today())
-        rows = await self._statistics.rows(query)
-        return await stats_response(rows, query, "exchanges")
+        report = await self._statistics.report(query)
+        return await stats_response(report, query, "exchanges")
+
+    @requires("auditor")
+    async def details(self, request: web.Request) -> web.Response:
+        query = self._details_query(request)
+        return json_response(await self._db.scan(lambda tx: drill.page(tx, query)))
+
+    def _details_query(self, request: web.Request) -> drill.DetailsQuery:
+        agency = request.query.get("agency")
+        if agency is None:
+            raise BadInput("agency: name the sending agency whose figure to open")
+        if self._directory.get(agency) is None:
+            raise NotFound(f"no agency {agency} in the directory")
+        kind = request.query.get("kind", "electronic")
+        if kind not in get_args(drill.Kind):
+            raise BadInput(f"kind={kind!r}: use one of {', '.join(get_args(drill.Kind))}")
+        range_query = StatsQuery.from_params(
+            {k: v for k, v in request.query.items() if k in ("from", "to")} | {"period": "month"},
+            self._statistics.today(),
+        )
+        return drill.DetailsQuery(
+            sender=agency,
+            start=range_query.start,
+            end=range_query.end,
+            kind=cast(drill.Kind, kind),
+            limit=_int_param(request, "limit", 100, 1, drill.MAX_PAGE),
+            after=request.query.get("after"),
+        )
 
     @requires("auditor")
     async def monthly(self, request: web.Request) -> web.Response:
@@ -65,10 +96,12 @@ class AuditApi:
         month = request.query.get("month", f"{today:%Y-%m}")
         start, end = _month(month)
         query = StatsQuery(start, end, "month", "agency", "json")
-        rows = await self._statistics.rows(query)
+        report = await self._statistics.report(query)
         names = {agency.id: agency.name for agency in self._directory}
-        page = monthly_page(month, rows, names, self._statistics.target)
-        return web.Response(text=page, content_type="text/html", charset="utf-8")
+        page = monthly_page(month, report.rows, names, self._statistics.target, report.city)
+        return web.Response(
+            text=page, content_type="text/html", charset="utf-8", headers=report.stamp.headers()
+        )
 
     @requires("auditor")
     async def events(self, request: web.Request) -> web.Response:
@@ -85,8 +118,6 @@ class AuditApi:
 
     @requires("auditor")
     async def verify(self, request: web.Request) -> web.Response:
-        result = await self._db.scan(audit.verify)
-        body: dict[str, object] = {"ok": result.ok, "events": result.events, "head": result.head}
-        if not result.ok:
-            body["first_bad"] = {"seq": result.first_bad_seq, "problem": result.problem}
-        return json_response(body)
+        """Walk the chain and recount the statistics from it in the same pass and snapshot (a
+        scan: off the event loop on SQLite); every counter that differs is listed."""
+        return json_response((await self._db.scan(integrity.check)).as_dict())

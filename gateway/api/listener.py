@@ -28,7 +28,7 @@ from aiohttp.web_protocol import RequestHandler
 from gateway.api.problems import problem_response
 from gateway.errors import BadInput, GatewayError, Unavailable
 from gateway.log import get_logger
-from gateway.metrics import REFUSED
+from gateway.metrics import ANONYMOUS, REFUSED
 
 log = get_logger(__name__)
 
@@ -126,7 +126,7 @@ class GuardedHandler(RequestHandler):
                 f"more than {self._limits.max_per_client} connections at once from one address; "
                 "close one and retry"
             )
-            REFUSED.labels(code=refusal.code).inc()
+            REFUSED.labels(code=refusal.code, agency=ANONYMOUS).inc()  # before any authentication
             cast(asyncio.Transport, transport).write(_refusal_bytes(refusal))
             self.force_close()
             return
@@ -167,7 +167,7 @@ class GuardedHandler(RequestHandler):
         if request.writer.output_size > 0:
             raise ConnectionError("an answer was being sent already")
         refusal = parse_refusal(status, exc)
-        REFUSED.labels(code=refusal.code).inc()
+        REFUSED.labels(code=refusal.code, agency=ANONYMOUS).inc()  # before any authentication
         response = problem_response(refusal)
         response.force_close()
         return response

@@ -7,15 +7,17 @@ import asyncio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.api.auth import public, requires
+from gateway.api.auth import principal, public, requires
 from gateway.api.formats import json_response
+from gateway.audit.operators import record_trust_reload
 from gateway.bus.base import Bus
+from gateway.clock import Clock, system_clock
 from gateway.errors import NotFound
 from gateway.log import get_logger
 from gateway.runtime.diskspace import FreeSpace
 from gateway.store.db import Database
 from gateway.trust.expiry import expiries
-from gateway.trust.material import TrustMaterial
+from gateway.trust.material import TrustMaterial, TrustReloadFailed
 
 log = get_logger(__name__)
 READY_TIMEOUT_S = 2.0
@@ -29,9 +31,11 @@ class OpsApi:
         bus: Bus,
         trust: TrustMaterial | None = None,
         disk: FreeSpace | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._disk = disk
         self._trust = trust
+        self._clock = clock
         self._db = db
         self._bus = bus
 
@@ -46,7 +50,7 @@ class OpsApi:
 
     @public
     async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return json_response({"status": "ok"})
 
     @public
     async def readyz(self, request: web.Request) -> web.Response:
@@ -64,8 +68,8 @@ class OpsApi:
             reasons["disk"] = shortage
         if failing:
             body = {"status": "unavailable", "failing": failing, "reasons": reasons}
-            return web.json_response(body, status=503)
-        return web.json_response({"status": "ready"})
+            return json_response(body, status=503)
+        return json_response({"status": "ready"})
 
     @public
     async def metrics(self, request: web.Request) -> web.Response:
@@ -85,5 +89,11 @@ class OpsApi:
         """Read the trust material again (anchors, intermediates, CRLs, pins), no restart."""
         if self._trust is None:
             raise NotFound("this gateway has no trust material to reload")
-        summary = await self._trust.reload_async()
-        return web.json_response({"status": "reloaded", **summary})
+        operator = principal(request).name
+        try:
+            summary = await self._trust.reload_async()
+        except TrustReloadFailed as exc:
+            await record_trust_reload(self._db, operator, self._clock(), None, str(exc))
+            raise
+        await record_trust_reload(self._db, operator, self._clock(), summary, None)
+        return json_response({"status": "reloaded", **summary})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
+from gateway.api.auth import PRINCIPAL
 from gateway.errors import (
     BadInput,
     GatewayError,
@@ -15,7 +17,7 @@ from gateway.errors import (
     Unauthorized,
 )
 from gateway.log import get_logger
-from gateway.metrics import REFUSED
+from gateway.metrics import ANONYMOUS, OPS_REFUSED, REFUSED
 
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -40,7 +42,7 @@ def problem_response(error: GatewayError) -> web.Response:
     )
     return web.Response(
         status=error.status,
-        body=json.dumps(error.problem(), ensure_ascii=False).encode(),
+        body=(json.dumps(error.problem(), ensure_ascii=False) + "\n").encode(),
         content_type=PROBLEM_JSON,
         headers=headers,
     )
@@ -71,20 +73,34 @@ async def identity_only(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
-@web.middleware
-async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except GatewayError as error:
-        REFUSED.labels(code=error.code).inc()
-        log.info("refused", code=error.code, status=error.status, detail=error.detail)
-        return problem_response(error)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        translated = _from_http(exc, request)
-        REFUSED.labels(code=translated.code).inc()
-        return problem_response(translated)
-    except Exception:
-        log.exception("unexpected_error", path=request.path)
-        return problem_response(GatewayError("the gateway failed; the error is logged"))
+def count_refusal(listener: str, request: web.Request, code: str) -> None:
+    """The agency listener's refusals by agency (the caller once authenticated), the ops
+    listener's apart, so that operators' typos do not look like a department in trouble."""
+    if listener == "ops":
+        OPS_REFUSED.labels(code=code).inc()
+        return
+    caller = request.get(PRINCIPAL)
+    agency = caller.name if caller is not None and caller.role == "agency" else ANONYMOUS
+    REFUSED.labels(code=code, agency=agency).inc()
+
+
+def problems_on(listener: str) -> Any:
+    @web.middleware
+    async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except GatewayError as error:
+            count_refusal(listener, request, error.code)
+            log.info("refused", code=error.code, status=error.status, detail=error.detail)
+            return problem_response(error)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            translated = _from_http(exc, request)
+            count_refusal(listener, request, translated.code)
+            return problem_response(translated)
+        except Exception:
+            log.exception("unexpected_error", path=request.path)
+            return problem_response(GatewayError("the gateway failed; the error is logged"))
+
+    return problems

@@ -7,7 +7,9 @@ from aiohttp import web
 from gateway.api.auth import principal, requires
 from gateway.api.formats import json_response
 from gateway.audit import chain as audit
+from gateway.audit import search
 from gateway.audit.events import Event, EventName
+from gateway.audit.operators import mark_purged
 from gateway.bus.base import Bus, DeadLetterNotFound
 from gateway.clock import Clock, iso
 from gateway.delivery.backlog import AgencyBacklog, Backlog
@@ -17,6 +19,7 @@ from gateway.store import messages as store
 from gateway.store.db import Database
 
 MAX_LIST = 1000
+MAX_PURGE_TRACED = 10_000
 
 
 def _seconds(value: float | None) -> float | None:
@@ -82,11 +85,14 @@ class QueuesApi:
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
             raise BadInput(f"limit={raw_limit!r}: give a whole number from 1 to {MAX_LIST}")
         found = await self._bus.dead_letters(self._agency(request, False), int(raw_limit))
+        ids = [d.message_id for d in found]
+        about = await self._db.read(lambda tx: search.about_deliveries(tx, ids))
         rows = [
             {
                 "id": d.id,
                 "agency": d.queue,
                 "delivery_id": d.message_id,
+                **about.get(d.message_id, {}),  # message_id, from, document_id, code
                 "priority": d.priority,
                 "attempts": d.attempts,
                 "reason": d.reason,
@@ -107,14 +113,19 @@ class QueuesApi:
             raise NotFound(f"no dead letter {dead_letter_id}") from None
         letter = letters.get(dead_letter_id)
         if letter is not None:
-            await self._record("replayed", request, letter.message_id, letter.queue)
+            await self._record(
+                "replayed", request, letter.message_id, letter.queue, dead_letter_id=letter.id
+            )
         return json_response({"id": dead_letter_id, "status": "replayed"}, 202)
 
     @requires("operator")
     async def purge(self, request: web.Request) -> web.Response:
         agency = self._agency(request, True)
         assert agency is not None
+        letters = await self._bus.dead_letters(agency, MAX_PURGE_TRACED)
         purged = await self._bus.purge_dead(agency)
+        # Each purged letter's trace says so (the first MAX_PURGE_TRACED; the count says all).
+        await mark_purged(self._db, letters, principal(request).name, self._clock())
         await self._record("dead_letters_purged", request, None, agency, count=purged)
         return json_response({"agency": agency, "purged": purged})
 
@@ -124,7 +135,7 @@ class QueuesApi:
         request: web.Request,
         delivery_id: str | None,
         agency: str,
-        **data: int,
+        **data: int | str,
     ) -> None:
         now = self._clock()
         operator = principal(request).name

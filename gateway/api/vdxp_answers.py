@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.auth import scheme_of
+from gateway.api.problems import count_refusal
 from gateway.errors import BadInput, GatewayError, NotFound, PayloadTooLarge
 from gateway.log import get_logger
-from gateway.metrics import REFUSED
 from gateway.vdxp import SEND_EDOC, dump_answer, fail_answer
 
 log = get_logger(__name__)
@@ -55,7 +55,7 @@ async def sdk_answers(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("unexpected_error", path=request.path)
         error = GatewayError("the gateway failed; the error is logged")
-    REFUSED.labels(code=error.code).inc()
+    count_refusal("agency", request, error.code)
     log.info("refused", code=error.code, status=error.status, detail=error.detail, via="vdxp")
     operation = request.path.rsplit("/", 1)[-1]
     always = ALWAYS_READ.get(operation, {})

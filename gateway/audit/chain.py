@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,12 @@ async def _chain(tx: Tx, entries: Sequence[Event]) -> None:
     tx.memo[_MEMO] = (seq, prev)  # the head for the next append of this transaction
 
 
+async def head(tx: Tx) -> tuple[int, str]:
+    """The last entry's sequence number and hash ((0, GENESIS) for an empty log)."""
+    row = await tx.fetchone(_HEAD)
+    return (int(row["seq"]), str(row["hash"])) if row else (0, GENESIS)
+
+
 async def of_message(tx: Tx, message_id: str) -> list[Row]:
     return await tx.fetch(_OF_MESSAGE, {"message_id": message_id})
 
@@ -177,8 +183,11 @@ def check_link(row: Row, expected_seq: int, prev: str) -> str | None:
     return None
 
 
-async def verify(tx: Tx, chunk: int = 5000) -> Verification:
-    """Walk the whole log; name the first entry that was altered, removed or reordered."""
+async def verify(
+    tx: Tx, chunk: int = 5000, observe: Callable[[Row], None] | None = None
+) -> Verification:
+    """Walk the whole log; name the first entry that was altered, removed or reordered.
+    `observe` sees every entry that verifies, in order (the statistics' recount)."""
     prev, seq, count = GENESIS, 0, 0
     while True:
         rows = await tx.fetch(_PAGE, {"after": seq, "limit": chunk})
@@ -186,6 +195,8 @@ async def verify(tx: Tx, chunk: int = 5000) -> Verification:
             problem = check_link(row, seq + 1, prev)
             if problem is not None:
                 return Verification(False, count, prev, first_bad_seq=seq + 1, problem=problem)
+            if observe is not None:
+                observe(row)
             prev, seq, count = row["hash"], row["seq"], count + 1
         if len(rows) < chunk:
             return Verification(True, count, prev)

@@ -24,7 +24,7 @@ EventName = Literal[
     "paper_declared",
     # an operator's actions (the ops API)
     "adapter_reset",
-    "replayed",
+    "replayed",  # data: delivery_id, dead_letter_id: the delivery keeps its id
     "dead_letters_purged",
     # retention (gateway.maintenance.retention): the bodies of finished messages removed
     "bodies_removed",
@@ -35,6 +35,7 @@ EventName = Literal[
     "console_signed_out",
     "trust_reloaded",
     "audit_verified",
+    "purged",  # one per purged dead letter, on its message's trace
 ]
 
 

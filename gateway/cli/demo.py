@@ -118,7 +118,7 @@ def write_tour_documents(folder: Path, signers: Signers) -> None:
     tour = compose_document(
         finance.organization(),
         [home_affairs.organization()],
-        number=time.strftime("%H%M%S"),
+        number=time.strftime("%H%M%S") + f"{time.time_ns() // 1_000_000 % 1000:03d}",
         notation="STC-NS",
         subject="V/v đề nghị bổ sung dự toán ngân sách năm 2026",
         attachments=[pdf_attachment("de-nghi-STC-NS.pdf", signers.sign_pdf(finance.id, pdf))],
@@ -219,6 +219,12 @@ def prepare(folder: Path, listen: str, ops_listen: str) -> tuple[Settings, dict[
     config.write_text(config_text(tokens, listen, ops_listen, pki.trust_section(folder)))
     write_tour_documents(folder / "documents", Signers(pki))
     return load_settings(config), tokens
+
+
+def new_tour_document(folder: Path) -> Path:
+    """A fresh tour document (a new DocumentId), so the tour can be run again and again."""
+    write_tour_documents(folder / "documents", Signers(demo_pki(folder)))
+    return folder / "documents" / "finance-to-home-affairs.edxml"
 
 
 async def run_demo(folder: Path, settings: Settings, tokens: dict[str, str]) -> None:

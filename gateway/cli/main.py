@@ -57,8 +57,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gateway.cli.demo import prepare, run_demo
+    from gateway.cli.demo import new_tour_document, prepare, run_demo
 
+    if args.new_document:
+        print(new_tour_document(args.dir.resolve()))
+        return 0
     return_large_buffers()
     collect_less_often()
     log.configure(args.log_level)
@@ -96,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", type=Path, default=Path("var/demo"), help="where the demo lives")
     demo.add_argument("--listen", default="127.0.0.1:8080")
     demo.add_argument("--ops-listen", default="127.0.0.1:9090")
+    demo.add_argument(
+        "--new-document",
+        action="store_true",
+        help="only write a fresh signed tour document (a new DocumentId) and exit",
+    )
     demo.set_defaults(func=cmd_demo, log_level="warning")
 
     from gateway.cli.stats import add_subcommands as add_auditor_commands

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
-from gateway.audit import chain as audit
 from gateway.cli._common import settings_or_exit
 from gateway.config import Settings
 from gateway.directory import Directory
 from gateway.errors import BadInput
-from gateway.stats import facts
+from gateway.stats import facts, integrity
 from gateway.stats.report import Statistics, StatsQuery, fields_for, to_csv
 from gateway.store import open_database
 from gateway.store.db import Database
@@ -37,7 +36,10 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 
 def _statistics(settings: Settings, db: Database) -> Statistics:
     groups = {agency.id: agency.group for agency in Directory(settings)}
-    return Statistics(db, groups, settings.stats.target, ZoneInfo(settings.stats.timezone))
+    names = {agency.id: agency.name for agency in Directory(settings)}
+    return Statistics(
+        db, groups, settings.stats.target, ZoneInfo(settings.stats.timezone), names=names
+    )
 
 
 def _print_rows(rows: list[dict[str, Any]], query: StatsQuery) -> None:
@@ -100,20 +102,33 @@ async def _recompute(db: Database, *, apply: bool) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     settings = settings_or_exit(args.config)
-    result = _with_database(settings, lambda db: db.scan(audit.verify))
-    if result.ok:
-        print(f"audit log intact: {result.events} entries, head {result.head}")
-        return 0
-    print(f"audit log broken at entry {result.first_bad_seq}: {result.problem}")
-    print(f"{result.events} entries before it verify; the last good head is {result.head}")
-    return 1
+    found = _with_database(settings, lambda db: db.scan(integrity.check))
+    result = found.chain
+    if not result.ok:
+        print(f"audit log broken at entry {result.first_bad_seq}: {result.problem}")
+        print(f"{result.events} entries before it verify; the last good head is {result.head}")
+        return 1
+    print(f"audit log intact: {result.events} entries, head {result.head}")
+    for m in found.mismatches:
+        print(
+            f"counter differs: {m['agency']} {m['period']} {m['field']}: "
+            f"stored {m['stored']}, recounted from the log {m['recounted']}"
+        )
+    if found.mismatches:
+        print("the statistics disagree with the log; `edocgw stats --recompute --apply` rebuilds")
+        return 1
+    return 0
 
 
 def add_subcommands(sub: Any) -> None:
     stats = sub.add_parser("stats", help="exchange statistics toward the 90%% electronic target")
     stats.add_argument("--config", type=Path, required=True)
-    stats.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 1st of month)")
-    stats.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: today)")
+    stats.add_argument(
+        "--from", dest="start", help="first day, YYYY-MM-DD (default: the current period's first)"
+    )
+    stats.add_argument(
+        "--to", dest="end", help="last day, YYYY-MM-DD (default: the current period's last)"
+    )
     stats.add_argument("--period", choices=["day", "month", "quarter", "year"])
     stats.add_argument("--by", choices=["agency", "group", "none"])
     stats.add_argument("--csv", action="store_true", help="print CSV instead of a table")

@@ -99,8 +99,8 @@ class Auditing:
         query = StatsQuery.from_params(request.query, self._today())
         if query.format == "json":
             raise BadInput("format: choose csv or xlsx")
-        rows = await self._statistics.rows(query)
-        return await stats_response(rows, query, "exchanges")
+        report = await self._statistics.report(query)
+        return await stats_response(report, query, "exchanges")
 
     def _filter(self, request: web.Request) -> activity.EventFilter:
         query = request.query

@@ -25,6 +25,7 @@ from gateway.audit.events import Event
 from gateway.bus import metrics as bus_metrics
 from gateway.bus.base import Bus, BusError
 from gateway.clock import Clock, iso
+from gateway.edxml.model import Code
 from gateway.errors import DuplicateConflict, Unavailable
 from gateway.ids import new_id
 from gateway.intake.claim import Claim
@@ -91,6 +92,14 @@ def acceptance_events(
     return entries
 
 
+def _code_of(code: Code | None) -> str | None:
+    """`CodeNumber/CodeNotation` as written on the document (số/ký hiệu), for searches."""
+    if code is None or not (code.code_number or code.code_notation):
+        return None
+    parts = [p for p in (code.code_number, code.code_notation) if p]
+    return "/".join(parts)[:120]
+
+
 class Exchange:
     def __init__(self, db: Database, bus: Bus, clock: Clock, tz: ZoneInfo) -> None:
         self._db = db
@@ -109,6 +118,7 @@ class Exchange:
             dedupe_key=f"edoc|{sender}|{doc.business_type}|{doc.document_id}",
             priority=doc.priority,
             paper_copy=doc.paper_copy,
+            code=_code_of(doc.code),
         )
         return await self._accept(record, sub.raw, sub.recipients_ids())
 

@@ -5,17 +5,22 @@ A document refused as secret also counts as `secret_excluded`, once per recipien
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
-from gateway.clock import Clock
+from gateway.clock import Clock, iso
 from gateway.edxml import Document
 from gateway.errors import GatewayError, SecretDocument
 from gateway.log import get_logger
 from gateway.stats.counting import local_day
-from gateway.store.db import Database, StoreError, Tx
+from gateway.store.db import Database, Query, Row, StoreError, Tx
+from gateway.store.schema import events
 
 if TYPE_CHECKING:
     from gateway.intake.submission import Submission
@@ -93,3 +98,64 @@ class RefusalLog:
             await self._db.write(unit)
         except StoreError as exc:  # the refusal itself stands; only its record is missing
             log.error("refusal_not_recorded", code=error.code, error=str(exc))
+
+
+# --- reading them back: the operator's list (GET /v1/ops/refusals) ----------------------------
+SCAN_CHUNK = 500
+SCAN_CHUNKS = 20  # a page reads at most this many chunks of refusals, then offers `next`
+
+
+@dataclass(frozen=True)
+class RefusalQuery:
+    agency: str | None
+    code: str | None
+    since: float | None  # unix seconds
+    limit: int
+    before: int | None  # the `next` of the previous page: a sequence number
+
+
+def _recent_query(by_agency: bool) -> Query:
+    conditions = [
+        events.c.event == "refused",
+        events.c.seq < sa.bindparam("before"),
+        events.c.at >= sa.bindparam("since"),
+    ]
+    if by_agency:
+        conditions.append(events.c.actor == sa.bindparam("agency"))
+    return Query(
+        sa.select(events.c.seq, events.c.at, events.c.actor, events.c.data)
+        .where(*conditions)
+        .order_by(events.c.seq.desc())
+        .limit(sa.bindparam("limit"))
+    )
+
+
+_RECENT = {by_agency: _recent_query(by_agency) for by_agency in (False, True)}
+
+
+def _refusal_view(row: Row) -> dict[str, Any]:
+    data = json.loads(row["data"])
+    return {"seq": row["seq"], "at": iso(row["at"]), "agency": row["actor"], **data}
+
+
+async def recent(tx: Tx, query: RefusalQuery) -> dict[str, Any]:
+    """Newest first, by ix_events_event; `code` is matched on each entry read."""
+    params = {
+        "agency": query.agency,
+        "since": query.since if query.since is not None else 0.0,
+        "before": query.before if query.before is not None else 2**62,
+        "limit": SCAN_CHUNK,
+    }
+    items: list[dict[str, Any]] = []
+    for _ in range(SCAN_CHUNKS):
+        rows = await tx.fetch(_RECENT[query.agency is not None], params)
+        for row in rows:
+            view = _refusal_view(row)
+            if query.code is None or view.get("code") == query.code:
+                items.append(view)
+            params["before"] = int(row["seq"])
+            if len(items) == query.limit:
+                return {"items": items, "next": str(row["seq"])}
+        if len(rows) < SCAN_CHUNK:
+            return {"items": items, "next": None}
+    return {"items": items, "next": str(params["before"])}

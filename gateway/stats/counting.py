@@ -25,6 +25,8 @@ Channel = Literal["electronic", "paper", "secret"]
 ELECTRONIC: Channel = "electronic"
 PAPER: Channel = "paper"
 SECRET: Channel = "secret"  # noqa: S105 (a channel name, not a password)
+# Not a channel: electronic exchanges never delivered (dead-lettered or purged), counted apart.
+UNDELIVERED = "undelivered"
 COUNTED_BUSINESS_TYPES = (0, 3)
 Period = Literal["day", "month", "quarter", "year"]
 GroupBy = Literal["agency", "group", "none"]
@@ -104,6 +106,20 @@ def _months(start: date, end: date, step: int) -> list[tuple[int, int]]:
     return [(m // 12, m % 12 + 1) for m in range(first, last + 1, step)]
 
 
+def period_bounds(day: date, period: Period) -> tuple[date, date]:
+    """The first and last day of the period that contains `day`."""
+    if period == "day":
+        return day, day
+    if period == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    months = 1 if period == "month" else 3
+    first_month = (day.month - 1) // months * months + 1
+    first = date(day.year, first_month, 1)
+    after = first_month + months
+    following = date(day.year + (after - 1) // 12, (after - 1) % 12 + 1, 1)
+    return first, date.fromordinal(following.toordinal() - 1)
+
+
 def periods_between(start: date, end: date, period: Period) -> list[str]:
     """Every period label touched by the days from `start` to `end`, in order (one step per
     period, not per day)."""
@@ -134,6 +150,7 @@ class Tally:
     paper: int = 0
     secret_excluded: int = 0
     with_paper_copy: int = 0
+    undelivered: int = 0
 
     def add(self, channel: str, paper_copy: bool, count: int = 1) -> None:
         if channel == ELECTRONIC:
@@ -143,6 +160,8 @@ class Tally:
             self.paper += count
         elif channel == SECRET:
             self.secret_excluded += count
+        elif channel == UNDELIVERED:
+            self.undelivered += count
 
     def ratio(self) -> float | None:
         total = self.electronic + self.paper
@@ -154,16 +173,27 @@ class Row:
     subject: str  # the agency, the group, or "city"
     period: str
     tally: Tally
+    first: date  # the days the row covers: its period within the range asked for
+    last: date
 
-    def as_dict(self, by: GroupBy, target: float) -> dict[str, Any]:
+    def as_dict(
+        self, by: GroupBy, target: float, agencies: Mapping[str, tuple[str, str]]
+    ) -> dict[str, Any]:
+        """`agencies` maps an agency id to its (name, group), for rows by agency."""
         ratio = self.tally.ratio()
         row: dict[str, Any] = {} if by == "none" else {by: self.subject}
+        if by == "agency":
+            name, group = agencies.get(self.subject, ("", "?"))
+            row |= {"name": name, "group": group}
         row |= {
             "period": self.period,
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
             "electronic": self.tally.electronic,
             "paper": self.tally.paper,
             "secret_excluded": self.tally.secret_excluded,
             "with_paper_copy": self.tally.with_paper_copy,
+            "undelivered": self.tally.undelivered,
             "ratio": None if ratio is None else round(ratio, 6),
             "target": target,
             "meets_target": None if ratio is None else ratio >= target,
@@ -207,4 +237,11 @@ def tabulate(
         if cell is None:  # a sender no longer configured: it still counts, in its own row
             cell = tallies[(subject, period_of(count.day, period))] = Tally()
         cell.add(count.channel, count.paper_copy, count.count)
-    return [Row(s, p, tallies[(s, p)]) for s, p in sorted(tallies)]
+    spans: dict[str, tuple[date, date]] = {}
+    day = start
+    while day <= end:  # the range is bounded by the caller (a few years of days at most)
+        label = period_of(day.isoformat(), period)
+        first, _ = spans.get(label, (day, day))
+        spans[label] = (first, day)
+        day = date.fromordinal(day.toordinal() + 1)
+    return [Row(s, p, tallies[(s, p)], *spans[p]) for s, p in sorted(tallies)]

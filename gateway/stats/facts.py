@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.stats.counting import ELECTRONIC, DayCount, Fact, fact_of, settle
+from gateway.stats.counting import (
+    ELECTRONIC,
+    UNDELIVERED,
+    Channel,
+    DayCount,
+    Fact,
+    Tally,
+    fact_of,
+    merge,
+    settle,
+)
 from gateway.store.db import PerDialect, Query, Row, Tx, insert
-from gateway.store.schema import events, exchanges
+from gateway.store.schema import deliveries, events, exchanges, messages
 
 if TYPE_CHECKING:
     from gateway.audit.events import Event
@@ -42,6 +52,99 @@ def _day_counts_query(one_sender: bool) -> Query:
 
 _DAY_COUNTS = _day_counts_query(one_sender=False)
 _DAY_COUNTS_OF_SENDER = _day_counts_query(one_sender=True)
+_ALL_DAY_COUNTS = Query(
+    sa.select(
+        exchanges.c.sender,
+        exchanges.c.day,
+        exchanges.c.channel,
+        exchanges.c.paper_copy,
+        sa.func.count().label("n"),
+    ).group_by(exchanges.c.sender, exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy)
+)
+
+
+def one_of(column: sa.ColumnElement[Any], values: tuple[object, ...]) -> sa.ColumnElement[bool]:
+    """`column IN (...)` as plain comparisons: Query compiles once, without expanding IN."""
+    return sa.or_(*(column == value for value in values))
+
+
+# Written as literals, so that the planner sees the partial index's own predicate.
+UNDELIVERED_STATES = deliveries.c.state.in_(
+    [sa.literal_column("'failed'"), sa.literal_column("'purged'")]
+)
+
+
+def _deliveries_of_exchange(states: tuple[str, ...]) -> sa.Exists:
+    """Whether a delivery of a counted document (new or replacement) of the exchange is in one
+    of `states`; by ix_deliveries_exchange."""
+    return (
+        sa.select(deliveries.c.seq)
+        .join(messages, messages.c.id == deliveries.c.message_id)
+        .where(
+            deliveries.c.sender == exchanges.c.sender,
+            deliveries.c.document_id == exchanges.c.document_id,
+            deliveries.c.recipient == exchanges.c.recipient,
+            deliveries.c.kind == "edoc",
+            one_of(deliveries.c.state, states),
+            one_of(messages.c.business_type, (0, 3)),
+        )
+        .exists()
+    )
+
+
+# Dead-lettered or purged, and never handed over by another delivery of the same exchange.
+NEVER_DELIVERED = sa.and_(
+    exchanges.c.channel == ELECTRONIC,
+    _deliveries_of_exchange(("failed", "purged")),
+    ~_deliveries_of_exchange(("inbox", "delivered", "acked")),
+)
+
+
+def _undelivered_query(one_sender: bool) -> Query:
+    """Driven by the few dead-lettered or purged deliveries (the partial index
+    ix_deliveries_undelivered), each joined to its exchange by the primary key: the cost follows
+    the deliveries that failed, not the exchanges of the range."""
+    failed = (
+        sa.select(deliveries.c.sender, deliveries.c.document_id, deliveries.c.recipient)
+        .join(messages, messages.c.id == deliveries.c.message_id)
+        .where(
+            UNDELIVERED_STATES,
+            deliveries.c.kind == "edoc",
+            one_of(messages.c.business_type, (0, 3)),
+        )
+        .distinct()
+        .subquery("failed")
+    )
+    # `day || ''`: not the bare column, so that no planner prefers scanning the range by
+    # ix_exchanges_day (SQLite, without statistics, would) to the few failed deliveries.
+    day = exchanges.c.day.op("||")(sa.literal_column("''"))
+    conditions = [
+        day >= sa.bindparam("start"),
+        day <= sa.bindparam("end"),
+        exchanges.c.channel == ELECTRONIC,
+        ~_deliveries_of_exchange(("inbox", "delivered", "acked")),
+    ]
+    if one_sender:
+        conditions.append(exchanges.c.sender == sa.bindparam("sender"))
+    columns = (exchanges.c.sender, exchanges.c.day)
+    joined = failed.join(
+        exchanges,
+        sa.and_(
+            exchanges.c.sender == failed.c.sender,
+            exchanges.c.document_id == failed.c.document_id,
+            exchanges.c.recipient == failed.c.recipient,
+        ),
+    )
+    return Query(
+        sa.select(*columns, sa.func.count().label("n"))
+        .select_from(joined)
+        .where(*conditions)
+        .group_by(*columns)
+    )
+
+
+_UNDELIVERED = _undelivered_query(one_sender=False)
+_UNDELIVERED_OF_SENDER = _undelivered_query(one_sender=True)
 _EVENTS_AFTER = Query(
     sa.select(events.c.seq, events.c.event, events.c.actor, events.c.recipient, events.c.data)
     .where(events.c.seq > sa.bindparam("after"))
@@ -112,6 +215,79 @@ async def day_counts(tx: Tx, start: str, end: str, sender: str | None = None) ->
     ]
 
 
+async def undelivered_counts(
+    tx: Tx, start: str, end: str, sender: str | None = None
+) -> list[DayCount]:
+    """Electronic exchanges never delivered, per sender and day, as `undelivered` counts."""
+    params = {"start": start, "end": end, "sender": sender}
+    query = _UNDELIVERED if sender is None else _UNDELIVERED_OF_SENDER
+    return [
+        DayCount(r["sender"], r["day"], UNDELIVERED, False, int(r["n"]))
+        for r in await tx.fetch(query, params)
+    ]
+
+
+CounterKey = tuple[str, str]  # (sender, day)
+COUNTER_FIELDS = ("electronic", "paper", "secret_excluded", "with_paper_copy")
+
+
+async def stored_totals(tx: Tx) -> dict[CounterKey, Tally]:
+    """The counters as the database holds them, per sender and day."""
+    totals: dict[CounterKey, Tally] = {}
+    for r in await tx.fetch(_ALL_DAY_COUNTS):
+        cell = totals.setdefault((r["sender"], r["day"]), Tally())
+        cell.add(r["channel"], bool(r["paper_copy"]), int(r["n"]))
+    return totals
+
+
+class Recount:
+    """The counters as the audit log gives them, fed one entry at a time in log order (the
+    chain's verification feeds it): the log is streamed, never held; what is kept is one small
+    record per exchange, which the rule that an electronic send wins needs."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str, str], tuple[Channel, str, bool]] = {}
+
+    def add(self, row: Row) -> None:
+        if row["event"] not in ("accepted", "paper_declared", "secret_excluded"):
+            return
+        fact = fact_of(row["event"], row["actor"], row["recipient"], json.loads(row["data"]))
+        if fact is None:
+            return
+        was = self._kept.get(fact.key)
+        existing = None if was is None else Fact(*fact.key, was[0], was[1], was[2])
+        if merge(existing, fact) is not None:
+            self._kept[fact.key] = (fact.channel, fact.day, fact.paper_copy)
+
+    def totals(self) -> dict[CounterKey, Tally]:
+        totals: dict[CounterKey, Tally] = {}
+        for (sender, _, _), (channel, day, paper_copy) in self._kept.items():
+            totals.setdefault((sender, day), Tally()).add(channel, paper_copy)
+        return totals
+
+
+def mismatches(
+    stored_totals: dict[CounterKey, Tally], recounted: dict[CounterKey, Tally]
+) -> list[dict[str, Any]]:
+    """Every counter (agency, day, field) whose stored value differs from the recount."""
+    found = []
+    for sender, day in sorted(stored_totals.keys() | recounted.keys()):
+        was = stored_totals.get((sender, day), Tally())
+        should = recounted.get((sender, day), Tally())
+        for name in COUNTER_FIELDS:
+            if getattr(was, name) != getattr(should, name):
+                found.append(
+                    {
+                        "agency": sender,
+                        "period": day,
+                        "field": name,
+                        "stored": getattr(was, name),
+                        "recounted": getattr(should, name),
+                    }
+                )
+    return found
+
+
 async def stored(tx: Tx) -> dict[tuple[str, str, str], Fact]:
     return {fact.key: fact for fact in map(_fact_from_row, await tx.fetch(_ALL))}
 
@@ -158,4 +334,9 @@ def compare(
 
 async def rebuild(tx: Tx, recounted: dict[tuple[str, str, str], Fact]) -> None:
     await tx.execute(_DELETE_ALL)
-    await tx.executemany(_INSERT, [_params(f) for f in recounted.values()])
+    await insert_facts(tx, recounted.values())
+
+
+async def insert_facts(tx: Tx, found: Iterable[Fact]) -> None:
+    """Counters as they are, without merging (a rebuild; seeding a benchmark)."""
+    await tx.executemany(_INSERT, [_params(f) for f in found])

@@ -48,9 +48,13 @@ def _chart(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str], target: 
 
 
 def monthly_page(
-    month: str, rows: Sequence[Mapping[str, Any]], names: Mapping[str, str], target: float
+    month: str,
+    rows: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+    target: float,
+    city: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """`rows` are the by-agency rows of one month."""
+    """`rows` are the by-agency rows of one month, `city` its city-wide row (a total line)."""
     cells = "".join(
         "<tr>"
         f"<td>{escape(row['agency'])}</td><td>{escape(names.get(row['agency'], ''))}</td>"
@@ -59,6 +63,14 @@ def monthly_page(
         f"<td>{'–' if row['meets_target'] is None else ('yes' if row['meets_target'] else 'no')}"
         "</td></tr>"
         for row in rows
+    )
+    cells += "".join(
+        "<tr><th>city</th><th>Toàn thành phố (city-wide)</th>"
+        f"<th>{row['electronic']}</th><th>{row['paper']}</th><th>{row['secret_excluded']}</th>"
+        f"<th>{row['with_paper_copy']}</th><th>{_percent(row['ratio'])}</th>"
+        f"<th>{'–' if row['meets_target'] is None else ('yes' if row['meets_target'] else 'no')}"
+        "</th></tr>"
+        for row in city
     )
     met = sum(1 for row in rows if row["meets_target"])
     measured = sum(1 for row in rows if row["meets_target"] is not None)
@@ -76,6 +88,8 @@ td,th{{border:1px solid #bbb;padding:4px 8px;text-align:right}}td:nth-child(-n+2
 <th>secret excluded</th><th>with paper copy</th><th>ratio</th><th>meets target</th></tr></thead>
 <tbody>{cells}</tbody></table>
 <p>CSV: <code>/v1/stats/exchanges?period=month&amp;format=csv</code> ·
-XLSX: <code>format=xlsx</code> · audit log check: <code>/v1/audit/verify</code></p>
+XLSX: <code>format=xlsx</code> · city-wide: <code>by=none</code> ·
+behind a figure: <code>/v1/stats/exchanges/details?agency=ID&amp;kind=undelivered</code> ·
+audit log check: <code>/v1/audit/verify</code></p>
 </body></html>
 """

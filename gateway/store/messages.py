@@ -12,13 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.store.db import PerDialect, Query, Row, Tx, insert
 from gateway.store.schema import bodies, deliveries, messages
 
-DeliveryState = Literal["queued", "inbox", "delivered", "acked", "failed"]
+DeliveryState = Literal["queued", "inbox", "delivered", "acked", "failed", "purged"]
 MessageKind = Literal["edoc", "status"]
 QUEUED: Final[DeliveryState] = "queued"
 INBOX: Final[DeliveryState] = "inbox"
 DELIVERED: Final[DeliveryState] = "delivered"
 ACKED: Final[DeliveryState] = "acked"
 FAILED: Final[DeliveryState] = "failed"
+PURGED: Final[DeliveryState] = "purged"  # a dead letter an operator purged: never delivered
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class MessageRecord:
     reply_to: str | None
     status_code: str | None
     signature: str  # JSON
+    code: str | None = None  # the document's CodeNumber/CodeNotation (searches, drill-down)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,14 @@ messages = sa.Table(
     sa.Column("reply_to", sa.String(32), nullable=True),  # a status: the message it answers
     sa.Column("status_code", sa.String(4), nullable=True),
     sa.Column("signature", sa.Text, nullable=False),  # JSON: what was verified, or "unsigned"
+    sa.Column("code", sa.String(120), nullable=True),  # CodeNumber/CodeNotation, for searches
     sa.Index("ix_messages_unpublished", "published", "received_at"),
     sa.Index("ix_messages_sender_document", "sender", "document_id"),
+    # the operators' search (gateway.audit.search)
+    sa.Index("ix_messages_document", "document_id"),
+    sa.Index("ix_messages_code", "code"),
+    sa.Index("ix_messages_received", "received_at"),
+    sa.Index("ix_messages_sender_received", "sender", "received_at"),
 )
 
 bodies = sa.Table(
@@ -74,6 +80,17 @@ deliveries = sa.Table(
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Index("ix_deliveries_message", "message_id"),
     sa.Index("ix_deliveries_inbox", "recipient", "state", "priority", "seq"),
+    sa.Index("ix_deliveries_recipient_received", "recipient", "received_at"),
+    sa.Index("ix_deliveries_exchange", "sender", "document_id", "recipient"),  # undelivered
+    # the few deliveries never handed over (dead-lettered, purged): the `undelivered` column
+    sa.Index(
+        "ix_deliveries_undelivered",
+        "sender",
+        "document_id",
+        "recipient",
+        sqlite_where=sa.text("state IN ('failed', 'purged')"),
+        postgresql_where=sa.text("state IN ('failed', 'purged')"),
+    ),
 )
 
 events = sa.Table(
@@ -90,6 +107,7 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_events_message", "message_id", "seq"),
     sa.Index("ix_events_at", "at"),  # the console's charts and filters read a time range
+    sa.Index("ix_events_event", "event", "seq"),  # refusals
 )
 
 # The materialised counters of DESIGN §6, kept up to date from the audit entries in the same
@@ -104,6 +122,8 @@ exchanges = sa.Table(
     sa.Column("day", sa.String(10), nullable=False),  # YYYY-MM-DD in stats.timezone
     sa.Column("paper_copy", sa.Boolean, nullable=False),
     sa.Index("ix_exchanges_day", "day", "sender"),
+    # the auditors' drill-down (gateway.stats.details)
+    sa.Index("ix_exchanges_details", "sender", "channel", "day", "document_id", "recipient"),
 )
 
 # Per-agency backoff of the delivery adapters (delivery.backoff): kept so that a restart does not

@@ -11,9 +11,8 @@ Other changes in the file (agencies, policies, listeners) need a restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +86,24 @@ class TrustMaterial:
             return await asyncio.to_thread(self.reload)
 
 
-def reload_on_sighup(material: TrustMaterial) -> Callable[[], None]:
-    """Install a SIGHUP handler that reloads `material`; returns a function removing it."""
+def reload_on_sighup(
+    material: TrustMaterial,
+    reloaded: Callable[[dict[str, Any] | None, str | None], Awaitable[None]] | None = None,
+) -> Callable[[], None]:
+    """Install a SIGHUP handler that reloads `material`; returns a function removing it.
+    `reloaded(summary, error)` is told of each reload (the audit log keeps them)."""
     loop = asyncio.get_running_loop()
     pending: set[asyncio.Task[None]] = set()
 
     async def reload() -> None:
-        with contextlib.suppress(TrustReloadFailed):  # logged; the previous material stays
-            await material.reload_async()
+        try:
+            summary = await material.reload_async()
+        except TrustReloadFailed as exc:  # logged; the previous material stays
+            if reloaded is not None:
+                await reloaded(None, str(exc))
+            return
+        if reloaded is not None:
+            await reloaded(summary, None)
 
     def on_hangup() -> None:
         task = loop.create_task(reload())

@@ -28,7 +28,7 @@ async def test_metrics_are_prometheus_text_with_the_prefix(net: Net) -> None:
 
     assert response.status == 200
     assert response.content_type == "text/plain"
-    assert 'edocgw_refusals_total{code="unauthorized"}' in text
+    assert 'edocgw_refusals_total{agency="anonymous",code="unauthorized"}' in text
     assert "edocgw_http_request_seconds_bucket" in text
 
 

@@ -24,6 +24,7 @@ def tour_script(agency_port: int, ops_port: int) -> str:
     script = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert script is not None, "the README has no tour"
     body = script.group(1)
+    body = body.replace(".venv/bin/edocgw", f"{sys.executable} -m gateway")
     body = body.replace("127.0.0.1:8080", f"127.0.0.1:{agency_port}")
     return body.replace("127.0.0.1:9090", f"127.0.0.1:{ops_port}")
 
@@ -71,17 +72,22 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[Path, int, int]]:
         log.close()
 
 
-async def test_the_tour_works_verbatim(demo: tuple[Path, int, int]) -> None:
+async def test_the_tour_works_verbatim_and_again(demo: tuple[Path, int, int]) -> None:
     folder, agency_port, ops_port = demo
-    result = subprocess.run(
-        ["bash", "-u", "-c", tour_script(agency_port, ops_port)],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    for _ in range(2):  # the second run against the same demo works as the first did
+        result = subprocess.run(
+            ["bash", "-u", "-c", tour_script(agency_port, ops_port)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        check_tour_output(result.stdout)
+
+
+def check_tour_output(out: str) -> None:
     assert '{"status": "ok"}' in out
     assert out.count('"document_id": "000.00.13.H26,') >= 2  # the 202 and the 200 answers
     assert "HTTP 200" in out

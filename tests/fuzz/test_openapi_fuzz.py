@@ -53,7 +53,7 @@ def base_url(gateway: GatewayProcess, listener: Listener) -> str:
 def test_no_generated_request_gets_a_server_error(
     live: GatewayProcess, listener: Listener, operation: APIOperation
 ) -> None:
-    [role] = operation.definition.raw["tags"]
+    role = operation.definition.raw["tags"][0]  # the roles it admits: fuzzing as one is enough
     auth = bearer(TOKENS[role]) if role in TOKENS else {}
     url = base_url(live, listener)
     session = requests.Session()

@@ -18,11 +18,14 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
 
 def served(app: web.Application) -> set[tuple[str, str]]:
-    """(METHOD, path template) of every route the app registered; HEAD comes with each GET."""
+    """(METHOD, path template) of every API route the app registered; HEAD comes with each GET.
+    The console's pages (gateway.console, DESIGN §4.6) are HTML for people, not the API."""
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
-        if route.resource is not None and route.method != "HEAD"
+        if route.resource is not None
+        and route.method != "HEAD"
+        and not getattr(route.handler, "__module__", "").startswith("gateway.console")
     }
 
 

@@ -16,6 +16,7 @@ from gateway.stats.counting import (
     fact_of,
     local_day,
     merge,
+    period_bounds,
     period_of,
     periods_between,
     settle,
@@ -129,14 +130,17 @@ def test_tabulate_fills_every_subject_and_period_and_groups() -> None:
         ("g2", "2026-01", 0, 0),
         ("g2", "2026-02", 0, 0),
     ]
-    row = rows[0].as_dict("group", 0.9)
+    row = rows[0].as_dict("group", 0.9, {})
     assert row == {
         "group": "g1",
         "period": "2026-01",
+        "from": "2026-01-01",
+        "to": "2026-01-31",
         "electronic": 9,
         "paper": 0,
         "secret_excluded": 0,
         "with_paper_copy": 0,
+        "undelivered": 0,
         "ratio": 1.0,
         "target": 0.9,
         "meets_target": True,
@@ -162,3 +166,31 @@ def test_count_periods_agrees_with_the_labels_stepped_day_by_day(period: Period)
         labels = periods_between(start, end, period)
         assert labels == day_by_day(start, end)
         assert count_periods(start, end, period) == len(labels)
+
+
+@pytest.mark.parametrize(
+    ("day", "period", "first", "last"),
+    [
+        (date(2026, 11, 20), "day", date(2026, 11, 20), date(2026, 11, 20)),
+        (date(2026, 11, 20), "month", date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 11, 20), "quarter", date(2026, 10, 1), date(2026, 12, 31)),
+        (date(2026, 2, 3), "quarter", date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2028, 2, 3), "month", date(2028, 2, 1), date(2028, 2, 29)),
+        (date(2026, 11, 20), "year", date(2026, 1, 1), date(2026, 12, 31)),
+    ],
+)
+def test_period_bounds_cover_the_whole_period(
+    day: date, period: Period, first: date, last: date
+) -> None:
+    assert period_bounds(day, period) == (first, last)
+
+
+def test_a_row_covers_its_period_within_the_range() -> None:
+    rows = tabulate(
+        [], start=date(2026, 1, 15), end=date(2026, 3, 2), period="month", by="none", groups={}
+    )
+    assert [(r.period, r.first.isoformat(), r.last.isoformat()) for r in rows] == [
+        ("2026-01", "2026-01-15", "2026-01-31"),
+        ("2026-02", "2026-02-01", "2026-02-28"),
+        ("2026-03", "2026-03-01", "2026-03-02"),
+    ]

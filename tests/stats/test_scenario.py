@@ -18,6 +18,7 @@ from tests.api.test_exchange import wait_inbox
 from tests.conftest import Net
 from tests.factories import document_bytes, status_bytes
 from tests.harness import (
+    AGENCIES,
     AUDITOR_TOKEN,
     BA_DINH,
     CITY,
@@ -79,29 +80,44 @@ BY_GROUP = [
     ("district", "2026-02", 0, 0, 0, 0, None, None),
 ]
 CITY_WIDE_QUARTER = [("2026-Q1", 17, 5, 4, 1, 0.772727, False)]
-HEADER = "agency,period,electronic,paper,secret_excluded,with_paper_copy,ratio,target,meets_target"
+HEADER = (
+    "agency,name,group,period,from,to,electronic,paper,secret_excluded,with_paper_copy,"
+    "undelivered,ratio,target,meets_target"
+)
+JAN, FEB = "2026-01-01,2026-01-31", "2026-02-01,2026-02-28"
 BY_AGENCY_CSV = f"""{HEADER}
-000.00.00.G22,2026-01,0,0,0,0,,0.9,
-000.00.00.G22,2026-02,0,0,0,0,,0.9,
-000.00.00.H26,2026-01,10,1,3,0,0.909091,0.9,true
-000.00.00.H26,2026-02,0,0,1,0,,0.9,
-000.00.13.H26,2026-01,3,1,0,1,0.75,0.9,false
-000.00.13.H26,2026-02,4,2,0,0,0.666667,0.9,false
-000.00.16.H26,2026-01,0,0,0,0,,0.9,
-000.00.16.H26,2026-02,0,1,0,0,0.0,0.9,false
-H26.01,2026-01,0,0,0,0,,0.9,
-H26.01,2026-02,0,0,0,0,,0.9,
+000.00.00.G22,Văn phòng Chính phủ,central,2026-01,{JAN},0,0,0,0,0,,0.9,
+000.00.00.G22,Văn phòng Chính phủ,central,2026-02,{FEB},0,0,0,0,0,,0.9,
+000.00.00.H26,UBND Thành phố Hà Nội,city,2026-01,{JAN},10,1,3,0,0,0.909091,0.9,true
+000.00.00.H26,UBND Thành phố Hà Nội,city,2026-02,{FEB},0,0,1,0,0,,0.9,
+000.00.13.H26,Sở Tài chính,department,2026-01,{JAN},3,1,0,1,0,0.75,0.9,false
+000.00.13.H26,Sở Tài chính,department,2026-02,{FEB},4,2,0,0,0,0.666667,0.9,false
+000.00.16.H26,Sở Nội vụ,department,2026-01,{JAN},0,0,0,0,0,,0.9,
+000.00.16.H26,Sở Nội vụ,department,2026-02,{FEB},0,1,0,0,0,0.0,0.9,false
+H26.01,UBND Quận Ba Đình,district,2026-01,{JAN},0,0,0,0,0,,0.9,
+H26.01,UBND Quận Ba Đình,district,2026-02,{FEB},0,0,0,0,0,,0.9,
 """
+# The days each period's row covers within 2026-01-01..2026-02-28.
+SPANS = {
+    "2026-01": ("2026-01-01", "2026-01-31"),
+    "2026-02": ("2026-02-01", "2026-02-28"),
+    "2026-Q1": ("2026-01-01", "2026-02-28"),
+}
+ORGS = {org.id: org for org in AGENCIES}
 
 
 def rows(table: list[tuple[Any, ...]], by: str) -> list[dict[str, Any]]:
-    names = ["period", "electronic", "paper", "secret_excluded", "with_paper_copy", "ratio"]
+    names = ["electronic", "paper", "secret_excluded", "with_paper_copy"]
     result = []
     for line in table:
         subject, values = (None, line) if by == "none" else (line[0], line[1:])
         row: dict[str, Any] = {} if subject is None else {by: subject}
-        row |= dict(zip(names, values[:6], strict=True))
-        row |= {"target": 0.9, "meets_target": values[6]}
+        if by == "agency":
+            row |= {"name": ORGS[str(subject)].name, "group": ORGS[str(subject)].group}
+        period = values[0]
+        row |= {"period": period, "from": SPANS[period][0], "to": SPANS[period][1]}
+        row |= dict(zip(names, values[1:5], strict=True))
+        row |= {"undelivered": 0, "ratio": values[5], "target": 0.9, "meets_target": values[6]}
         result.append(row)
     return result
 
@@ -271,7 +287,10 @@ async def stats(net: Net, **params: str) -> Any:
     assert response.status == 200, await response.text()
     if params.get("format") == "csv":
         assert response.content_type == "text/csv"
-        return await response.text()
+        text = await response.text()
+        body, _, stamp = text.rstrip("\n").rpartition("\n")
+        assert stamp.startswith(f"# audit_head={response.headers['Edoc-Audit-Head']} ")
+        return body + "\n"
     return await response.json()
 
 
@@ -315,7 +334,13 @@ async def test_edocgw_stats_prints_the_same_table(story: Net, tmp_path: Path) ->
     csv_out = subprocess.run([*command, "--csv"], capture_output=True, text=True, check=True)
     assert csv_out.stdout == BY_AGENCY_CSV
     table = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    assert "000.00.13.H26  2026-02" in table and "0.6667" in table
+    finance_february = [
+        line
+        for line in table.splitlines()
+        if line.startswith("000.00.13.H26") and "2026-02 " in line
+    ]
+    assert len(finance_february) == 1 and "Sở Tài chính" in finance_february[0]
+    assert "0.6667" in finance_february[0]
     recompute = subprocess.run([*command, "--recompute"], capture_output=True, text=True)
     assert recompute.returncode == 0, recompute.stdout
     assert "agree with the audit log: 26 exchanges" in recompute.stdout

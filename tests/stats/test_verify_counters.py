@@ -1,0 +1,89 @@
+"""`/v1/audit/verify` recounts the statistics from the log: a counter edited in the database is
+named (agency, period, field), and the answer is no longer ok."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.harness import AUDITOR_TOKEN, FINANCE, bearer
+from tests.stats.conftest import Quarter
+
+
+async def verify(quarter: Quarter) -> dict[str, object]:
+    response = await quarter.net.ops.get("/v1/audit/verify", headers=bearer(AUDITOR_TOKEN))
+    assert response.status == 200
+    body: dict[str, object] = await response.json()
+    return body
+
+
+async def test_verify_agrees_then_names_the_edited_counter(quarter: Quarter) -> None:
+    before = await verify(quarter)
+    assert (before["ok"], before["mismatches"]) == (True, [])
+
+    await quarter.edit("UPDATE exchanges SET channel = 'paper' WHERE document_id = 'D-1'")
+    after = await verify(quarter)
+    assert after["ok"] is False
+    assert after["head"] == before["head"]  # the chain itself is intact
+    assert after["mismatches"] == [
+        {
+            "agency": FINANCE.id,
+            "period": "2026-10-05",
+            "field": "electronic",
+            "stored": 0,
+            "recounted": 1,
+        },
+        {
+            "agency": FINANCE.id,
+            "period": "2026-10-05",
+            "field": "paper",
+            "stored": 1,
+            "recounted": 0,
+        },
+    ]
+
+
+async def test_verify_names_a_removed_and_an_invented_counter(quarter: Quarter) -> None:
+    await quarter.edit("DELETE FROM exchanges WHERE document_id = 'D-P'")
+    await quarter.edit(
+        "INSERT INTO exchanges (sender, document_id, recipient, channel, day, paper_copy) "
+        f"VALUES ('{FINANCE.id}', 'X-9', 'H26.01', 'electronic', '2026-11-19', true)"
+    )
+    body = await verify(quarter)
+    assert body["ok"] is False
+    assert body["mismatches"] == [
+        {
+            "agency": FINANCE.id,
+            "period": "2026-11-02",
+            "field": "paper",
+            "stored": 0,
+            "recounted": 1,
+        },
+        {
+            "agency": FINANCE.id,
+            "period": "2026-11-19",
+            "field": "electronic",
+            "stored": 1,
+            "recounted": 0,
+        },
+        {
+            "agency": FINANCE.id,
+            "period": "2026-11-19",
+            "field": "with_paper_copy",
+            "stored": 1,
+            "recounted": 0,
+        },
+    ]
+
+
+async def test_edocgw_audit_verify_names_the_edited_counter(quarter: Quarter) -> None:
+    command = [sys.executable, "-m", "gateway", "audit", "verify", "--config", str(quarter.config)]
+    intact = subprocess.run(command, capture_output=True, text=True)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    await quarter.edit("UPDATE exchanges SET paper_copy = true WHERE document_id = 'D-2'")
+    edited = subprocess.run(command, capture_output=True, text=True)
+    assert edited.returncode == 1
+    assert (
+        f"counter differs: {FINANCE.id} 2026-11-10 with_paper_copy: "
+        "stored 1, recounted from the log 0"
+    ) in edited.stdout
