@@ -76,6 +76,7 @@ SECRET: dict[str, Callable[[], bytes]] = {
         "b.pdf", re.sub(rb"startxref\s*\d+\s*%%EOF\s*$", b"", make_pdf(["MẬT", MARKER]))
     ),
     "secret and schema-broken": schema_broken_secret,
+    "legacy Secret 1": lambda: in_other_info(raw_doc(), "<edXML:Secret>1</edXML:Secret>"),
 }
 
 ORDINARY: dict[str, Callable[[], bytes]] = {
@@ -90,6 +91,10 @@ ORDINARY: dict[str, Callable[[], bytes]] = {
         raw_doc(), "Subject", "<!-- trich yeu -->V/v họp"
     ),
     "ordinary text attachment": attached("ghi-chu.txt", "Quy chế bảo mật; đổi MẬT KHẨU".encode()),
+    # legacy systems flag secrecy with <Secret>; a flag that says "not secret" is no error
+    "legacy Secret 0": lambda: in_other_info(raw_doc(), "<edXML:Secret>0</edXML:Secret>"),
+    "legacy Secret false": lambda: in_other_info(raw_doc(), "<edXML:Secret>false</edXML:Secret>"),
+    "legacy Secret empty": lambda: in_other_info(raw_doc(), "<edXML:Secret/>"),
 }
 
 
