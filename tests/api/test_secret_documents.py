@@ -19,6 +19,7 @@ from tests.conftest import Net
 from tests.edxml.producers import edit, in_other_info, iso_dates, sdk_style, with_element
 from tests.factories import document_bytes
 from tests.harness import AUDITOR_TOKEN, CITY, FINANCE, HOME_AFFAIRS, bearer
+from tests.policy.office_files import docx
 from tests.policy.pdfs import make_pdf
 
 MARKER = "PLANTED-5e0d-secret-text"
@@ -77,6 +78,7 @@ SECRET: dict[str, Callable[[], bytes]] = {
     ),
     "secret and schema-broken": schema_broken_secret,
     "legacy Secret 1": lambda: in_other_info(raw_doc(), "<edXML:Secret>1</edXML:Secret>"),
+    "docx header": attached("to-trinh.docx", docx(headers=("MẬT",))),
 }
 
 ORDINARY: dict[str, Callable[[], bytes]] = {
@@ -95,6 +97,9 @@ ORDINARY: dict[str, Callable[[], bytes]] = {
     "legacy Secret 0": lambda: in_other_info(raw_doc(), "<edXML:Secret>0</edXML:Secret>"),
     "legacy Secret false": lambda: in_other_info(raw_doc(), "<edXML:Secret>false</edXML:Secret>"),
     "legacy Secret empty": lambda: in_other_info(raw_doc(), "<edXML:Secret/>"),
+    "the agency's name in a docx header": attached(
+        "to-trinh.docx", docx(headers=("UBND THÀNH PHỐ HÀ NỘI\nSỞ TÀI CHÍNH",))
+    ),
 }
 
 
