@@ -103,5 +103,7 @@ def _directory_is_small(data: bytes) -> bool:
         return False
     if at >= 20 and data[at - 20 : at - 16] == _ZIP64_LOCATOR:
         return False
+    entries: int
+    size: int
     _, _, _, entries, size, _, _ = struct.unpack("<HHHHLLH", data[at + 4 : at + _END_SIZE])
     return entries <= MAX_ENTRIES and size <= MAX_DIRECTORY_BYTES

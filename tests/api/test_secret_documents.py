@@ -76,6 +76,9 @@ SECRET: dict[str, Callable[[], bytes]] = {
     "PDF without startxref": attached(
         "b.pdf", re.sub(rb"startxref\s*\d+\s*%%EOF\s*$", b"", make_pdf(["MẬT", MARKER]))
     ),
+    "PDF without trailer nor /Root": attached(
+        "c.pdf", re.sub(rb"\nxref\n.*$", b"\n", make_pdf(["TỐI MẬT", MARKER]), flags=re.S)
+    ),
     "secret and schema-broken": schema_broken_secret,
     "legacy Secret 1": lambda: in_other_info(raw_doc(), "<edXML:Secret>1</edXML:Secret>"),
     "docx header": attached("to-trinh.docx", docx(headers=("MẬT",))),
