@@ -65,7 +65,8 @@ def is_zipped(kind: str) -> bool:
 
 
 def first_lines(kind: str, data: bytes) -> str:
-    """The first FIRST_LINES_CHARS characters of the text of `data`, a file of `kind`."""
+    """The first FIRST_LINES_CHARS characters of the text of `data`, a file of `kind` (of a
+    docx or odt: of its body, with its headers before and footers after)."""
     if kind in _ZIPPED:
         # the headers and footers too, within the same budget (office_text.py)
         return office_text(kind, data, MAX_READ_BYTES, FIRST_LINES_CHARS)
