@@ -8,6 +8,7 @@ import structlog
 from aiohttp import web
 
 from gateway.api.auth import caller_agency, requires
+from gateway.api.declarations import declared_secrecy
 from gateway.api.formats import json_response, stats_response
 from gateway.audit.trace import trace
 from gateway.clock import Clock, iso
@@ -25,7 +26,6 @@ from gateway.stats.report import Statistics, StatsQuery
 from gateway.store.db import Database
 
 XML_TYPES = ("application/xml", "text/xml", "application/edxml+xml", "application/octet-stream")
-SECRECY_HEADER = "Edoc-Secrecy"
 MAX_PAGE = 1000
 
 
@@ -106,8 +106,7 @@ class AgencyApi:
             raw=raw,
             caller=caller_agency(request),
             received_at=self._clock(),
-            # every Edoc-Secrecy header is heard: joined as HTTP combines repeated fields
-            declared_secrecy=",".join(request.headers.getall(SECRECY_HEADER, [])) or None,
+            declared_secrecy=declared_secrecy(request),
         )
 
     @requires("agency")

@@ -21,6 +21,7 @@ import structlog
 from aiohttp import web
 
 from gateway.api.auth import VDXP_SIGNED, caller_agency, signed_by_vdxp
+from gateway.api.declarations import declared_secrecy
 from gateway.api.vdxp_answers import sdk_answers, sdk_response
 from gateway.api.vdxp_lists import (
     directory_rows,
@@ -58,6 +59,7 @@ from gateway.vdxp import (
     DELETE_AGENCY,
     GET_EDOC,
     MESSAGE_TYPES,
+    PREFIX,
     RECEIVED_LIST,
     REGISTER_AGENCY,
     SEND_EDOC,
@@ -84,6 +86,10 @@ SUPPORTED = (
 # acknowledgements that change nothing when repeated: their replay is answered, not refused
 REPEATABLE_ACKS = ("done", "processing")
 FILE_PART = "file_doc"  # the SDK's multipart field
+# the signed parameter `secrecy` = Edoc-Secrecy; its headers (bare and prefixed, repeated or not)
+# are declarations too, beside any Edoc-Secrecy header
+SECRECY_PARAMETER = "secrecy"
+SECRECY_PARAMETER_HEADERS = (SECRECY_PARAMETER, PREFIX + SECRECY_PARAMETER)
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 REASON_CHARS = 300
 IN_PLACE_BYTES = LARGE_MESSAGE_BYTES  # hashing a few kB takes µs; a 50 MB upload: a thread
@@ -181,7 +187,9 @@ class VdxpFacade:
             raw=await self._upload(request, signed),
             caller=agency,
             received_at=self._clock(),
-            declared_secrecy=signed.get("secrecy"),
+            declared_secrecy=declared_secrecy(
+                request, also=SECRECY_PARAMETER_HEADERS, signed=signed.get(SECRECY_PARAMETER)
+            ),
         )
         receipt = await self._submit(sub, kind)
         structlog.contextvars.bind_contextvars(

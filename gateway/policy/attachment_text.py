@@ -3,19 +3,19 @@
 A stamp stands at the top of a document's first page; a reader sees it in a text, XML, HTML,
 RTF, Word (docx) or OpenDocument (odt) attachment as much as in a PDF. The guard reads the first
 FIRST_LINES_CHARS characters of such a file's text, and no more: the work is bounded by
-MAX_READ_BYTES of the file (or of the zip member that holds a docx or odt's text), whatever the
-attachment's size. A file that cannot be read (not a zip, no text member, an encrypted docx)
-gives no text: as for PDFs (pdf_text.py), the stamp rules are a safety net behind the sender's
-own declaration, not a defence against a sender hiding a marking.
+MAX_READ_BYTES of the file (or of the inflated zip members of a docx or odt: its body, and its
+headers and footers where stamps often stand; office_text.py), whatever the attachment's size.
+A file that cannot be read (not a zip, no text member, an encrypted docx) gives no text: as
+for PDFs (pdf_text.py), the stamp rules are a safety net behind the sender's own declaration,
+not a defence against a sender hiding a marking.
 """
 
 from __future__ import annotations
 
-import html
-import io
 import re
-import zipfile
 from typing import Final
+
+from .office_text import office_text, strip_markup
 
 FIRST_LINES_CHARS: Final = 4000  # a first page of text
 MAX_READ_BYTES: Final = 256 * 1024
@@ -24,7 +24,7 @@ HEAD_B64_CHARS: Final = MAX_READ_BYTES // 3 * 4
 
 _PLAIN: Final = frozenset({"txt", "text", "csv", "log"})
 _MARKUP: Final = frozenset({"xml", "html", "htm", "xhtml"})
-_ZIPPED: Final = {"docx": "word/document.xml", "odt": "content.xml"}
+_ZIPPED: Final = frozenset({"docx", "odt"})
 _TYPES: Final = {
     "text/plain": "txt",
     "text/csv": "txt",
@@ -37,11 +37,6 @@ _TYPES: Final = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.oasis.opendocument.text": "odt",
 }
-_TAG: Final = re.compile(r"<[^>]*>")
-# the ends of paragraphs and line breaks in Word and OpenDocument, and of HTML blocks
-_BREAK: Final = re.compile(
-    r"</(?:w:p|text:p|text:h|p|div|h\d|li|tr|title)>|<(?:w:br|br|text:line-break)\b[^>]*>", re.I
-)
 _RTF_UNICODE: Final = re.compile(r"\\u(-?\d+)\??")
 _RTF_HEX: Final = re.compile(r"\\'([0-9a-fA-F]{2})")
 _RTF_CONTROL: Final = re.compile(r"\\[a-zA-Z]+-?\d* ?|\\[^a-zA-Z]|[{}]")
@@ -70,15 +65,16 @@ def is_zipped(kind: str) -> bool:
 
 
 def first_lines(kind: str, data: bytes) -> str:
-    """The first FIRST_LINES_CHARS characters of the text of `data`, a file of `kind`."""
+    """The first FIRST_LINES_CHARS characters of the text of `data`, a file of `kind` (of a
+    docx or odt: of its body, with its headers before and footers after)."""
     if kind in _ZIPPED:
-        markup = _zip_member(data, _ZIPPED[kind])
-        text = _strip_markup(markup)
-    elif kind == "rtf":
+        # the headers and footers too, within the same budget (office_text.py)
+        return office_text(kind, data, MAX_READ_BYTES, FIRST_LINES_CHARS)
+    if kind == "rtf":
         text = _rtf_text(data[:MAX_READ_BYTES].decode("latin-1"))
     else:
         decoded = _decode(data[:MAX_READ_BYTES])
-        text = decoded if kind == "txt" else _strip_markup(decoded)
+        text = decoded if kind == "txt" else strip_markup(decoded)
     return text[:FIRST_LINES_CHARS]
 
 
@@ -86,18 +82,6 @@ def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", "replace")
     return data.decode("utf-8", "replace")
-
-
-def _zip_member(data: bytes, member: str) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member) as stream:
-            return stream.read(MAX_READ_BYTES).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, RuntimeError, OSError, NotImplementedError, ValueError):
-        return ""  # not a zip, no such member, encrypted, an unknown compression
-
-
-def _strip_markup(markup: str) -> str:
-    return html.unescape(_TAG.sub(" ", _BREAK.sub("\n", markup)))
 
 
 def _rtf_text(rtf: str) -> str:

@@ -4,9 +4,10 @@ Failure policy, a conscious decision: a PDF whose first page cannot be read is *
 finding. The reasons (`PdfText.problem`) are: no `%PDF-` header in the first 64 kB, larger than
 MAX_PDF_BYTES, encrypted with a user password (one with only an owner password, which merely
 restricts printing or copying, is opened with the empty password and read), malformed (any
-exception of the reader), over one of the resource limits below, or no text on page 1 (a
-scanned image). Refusing these would refuse every scanned, password-protected or slightly
-broken PDF, which is ordinary traffic, while the stamp rules are a safety net behind the
+exception of the reader; a file with neither a trailer nor /Root is read when an object of
+/Type /Catalog is found, as viewers do), over one of the resource limits below, or no text
+on page 1 (a scanned image). Refusing these would refuse every scanned, password-protected
+or slightly broken PDF, which is ordinary traffic, while the stamp rules are a safety net behind the
 sender's duty to keep secrets off the network and behind its own declaration (header or
 SecrecyLevel element), not a defence against a sender that hides a marking. The guard reports
 each problem to a hook (a counter, never the text) so that operators see how much goes unread.
@@ -33,13 +34,21 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pypdf import Configuration, PageObject, PasswordType, PdfReader, apply_configuration
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+)
 
 MAX_PDF_BYTES: Final = 64 * 1024 * 1024
 MAX_CONTENT_BYTES: Final = 256 * 1024  # a page of text takes tens of kB
 MAX_READ_SECONDS: Final = 0.5
 MAX_TEXT_CHARS: Final = 1_000_000
 MAX_TREE_DEPTH: Final = 32
+MAX_CATALOG_SEARCH: Final = 10_000  # objects looked at for the catalog of a file without /Root
 PDF_MAGIC: Final = b"%PDF-"
 # Acrobat looks for the header in the first kB, but pdf.js (Firefox) and repairing readers open
 # a file with more in front of it: the guard looks as far as this, and reads from the header on.
@@ -140,6 +149,18 @@ def _first_page(reader: PdfReader) -> PageObject | None:
     return None
 
 
+def _size_for_the_catalog_search(reader: PdfReader) -> None:
+    """A file with neither a trailer nor a cross-reference stream has no /Root: pdf.js and
+    MuPDF open it by finding the object of /Type /Catalog. pypdf searches for it too, but only
+    among the /Size objects the trailer declares: give it the objects the rebuilt table found
+    (the search stops after MAX_CATALOG_SEARCH of them)."""
+    trailer = reader.trailer
+    if "/Root" in trailer or "/Size" in trailer:
+        return
+    found = [number for table in reader.xref.values() for number in table]
+    trailer[NameObject("/Size")] = NumberObject(max(found, default=0) + 1)
+
+
 def first_page_text(data: bytes) -> PdfText:
     """The text of page 1 of the PDF `data`, as the reader extracts it (often NFD)."""
     if len(data) > MAX_PDF_BYTES:
@@ -149,7 +170,10 @@ def first_page_text(data: bytes) -> PdfText:
     data = as_readers_see_it(data)
     try:
         with apply_configuration(_CONFIGURATION):
-            reader = PdfReader(io.BytesIO(data), strict=False)
+            reader = PdfReader(
+                io.BytesIO(data), strict=False, root_object_recovery_limit=MAX_CATALOG_SEARCH
+            )
+            _size_for_the_catalog_search(reader)
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
                 return PdfText("", "encrypted with a password")
             page = _first_page(reader)

@@ -19,6 +19,7 @@ from tests.conftest import Net
 from tests.edxml.producers import edit, in_other_info, iso_dates, sdk_style, with_element
 from tests.factories import document_bytes
 from tests.harness import AUDITOR_TOKEN, CITY, FINANCE, HOME_AFFAIRS, bearer
+from tests.policy.office_files import docx
 from tests.policy.pdfs import make_pdf
 
 MARKER = "PLANTED-5e0d-secret-text"
@@ -75,7 +76,12 @@ SECRET: dict[str, Callable[[], bytes]] = {
     "PDF without startxref": attached(
         "b.pdf", re.sub(rb"startxref\s*\d+\s*%%EOF\s*$", b"", make_pdf(["MẬT", MARKER]))
     ),
+    "PDF without trailer nor /Root": attached(
+        "c.pdf", re.sub(rb"\nxref\n.*$", b"\n", make_pdf(["TỐI MẬT", MARKER]), flags=re.S)
+    ),
     "secret and schema-broken": schema_broken_secret,
+    "legacy Secret 1": lambda: in_other_info(raw_doc(), "<edXML:Secret>1</edXML:Secret>"),
+    "docx header": attached("to-trinh.docx", docx(headers=("MẬT",))),
 }
 
 ORDINARY: dict[str, Callable[[], bytes]] = {
@@ -90,6 +96,13 @@ ORDINARY: dict[str, Callable[[], bytes]] = {
         raw_doc(), "Subject", "<!-- trich yeu -->V/v họp"
     ),
     "ordinary text attachment": attached("ghi-chu.txt", "Quy chế bảo mật; đổi MẬT KHẨU".encode()),
+    # legacy systems flag secrecy with <Secret>; a flag that says "not secret" is no error
+    "legacy Secret 0": lambda: in_other_info(raw_doc(), "<edXML:Secret>0</edXML:Secret>"),
+    "legacy Secret false": lambda: in_other_info(raw_doc(), "<edXML:Secret>false</edXML:Secret>"),
+    "legacy Secret empty": lambda: in_other_info(raw_doc(), "<edXML:Secret/>"),
+    "the agency's name in a docx header": attached(
+        "to-trinh.docx", docx(headers=("UBND THÀNH PHỐ HÀ NỘI\nSỞ TÀI CHÍNH",))
+    ),
 }
 
 

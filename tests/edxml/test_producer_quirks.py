@@ -149,3 +149,17 @@ def test_the_depth_limit_holds_whatever_the_declared_encoding() -> None:
         read_xml(b'<?xml version="1.0" encoding="UTF-16"?>' + deep, XmlLimits(max_depth=10))
     with pytest.raises(MalformedXml, match="deeper"):
         read_xml(b'<?xml version="1.0" encoding="UTF-8"?>' + deep, XmlLimits(max_depth=10))
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<edXML:Secret>0</edXML:Secret>",
+        "<edXML:Secret>false</edXML:Secret>",
+        "<edXML:Secret/>",
+        "<Secret>0</Secret>",
+    ],
+)
+def test_a_legacy_secret_flag_that_says_not_secret_passes_the_schema(markup: str) -> None:
+    raw = in_other_info(document_bytes(subject="V/v họp giao ban"), markup)
+    assert parsed(raw).subject == "V/v họp giao ban"

@@ -42,6 +42,24 @@ def test_more_than_a_kb_before_the_header_and_no_startxref_are_read_as_viewers_d
     assert first_page_text(no_startxref).text.split()[:2] == ["TỐI", "MẬT"]
 
 
+def without_trailer(pdf: bytes) -> bytes:
+    """`pdf` cut after its last object: no xref table, no trailer (so no /Root), no startxref."""
+    cut = re.sub(rb"\nxref\n.*$", b"\n", pdf, flags=re.S)
+    assert b"trailer" not in cut and b"/Root" not in cut and b"startxref" not in cut
+    return cut
+
+
+def test_no_trailer_nor_root_is_read_by_finding_the_catalog_as_viewers_do() -> None:
+    read = first_page_text(without_trailer(make_pdf(["TUYỆT MẬT", "Kế hoạch"])))
+    assert read.problem is None and read.text.split()[:2] == ["TUYỆT", "MẬT"]
+
+
+def test_no_trailer_and_no_catalog_is_unread_not_an_error() -> None:
+    pdf = without_trailer(make_pdf(["TUYỆT MẬT"])).replace(b"/Type /Catalog ", b"")
+    read = first_page_text(pdf)
+    assert (read.text, read.problem) == ("", "unreadable (PdfReadError)")
+
+
 def test_page_1_only_and_decomposed_text_as_the_file_has_it() -> None:
     decomposed = unicodedata.normalize("NFD", "TỐI MẬT")
     read = first_page_text(make_pdf(["Trang 1", decomposed], ["Trang 2"]))
