@@ -121,6 +121,8 @@ class AgencyApi:
         )
         if not receipt.replayed:
             ACCEPTED.labels(kind="edoc").inc()
+            if self._disk is not None:
+                self._disk.spent(len(sub.raw))
         return web.json_response(_receipt_body(receipt), status=200 if receipt.replayed else 202)
 
     @requires("agency")

@@ -10,12 +10,15 @@ from aiohttp import web
 from gateway.errors import (
     BadInput,
     GatewayError,
+    InsufficientStorage,
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    Unavailable,
 )
 from gateway.log import get_logger
 from gateway.metrics import REFUSED
+from gateway.store.db import StoreError, StoreFull
 
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -44,6 +47,12 @@ def problem_response(error: GatewayError) -> web.Response:
         content_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def _store_failure(exc: StoreError) -> GatewayError:
+    if isinstance(exc, StoreFull):
+        return InsufficientStorage("the gateway's disk is full; try again once room is made")
+    return Unavailable("the gateway's store is not answering; try again later")
 
 
 def _from_http(exc: web.HTTPException, request: web.Request) -> GatewayError:
@@ -85,6 +94,11 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         translated = _from_http(exc, request)
         REFUSED.labels(code=translated.code).inc()
         return problem_response(translated)
+    except StoreError as exc:  # the store failed (its disk full, or not answering): not a bug
+        log.error("store_failed", path=request.path, error=str(exc))
+        failure = _store_failure(exc)
+        REFUSED.labels(code=failure.code).inc()
+        return problem_response(failure)
     except Exception:
         log.exception("unexpected_error", path=request.path)
         return problem_response(GatewayError("the gateway failed; the error is logged"))
