@@ -73,7 +73,14 @@ deliveries = sa.Table(
     sa.Column("state", sa.String(12), nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Index("ix_deliveries_message", "message_id"),
-    sa.Index("ix_deliveries_inbox", "recipient", "state", "priority", "seq"),
+)
+# the inbox's order, urgent first then oldest (migration 0008): a page is read off the index
+sa.Index(
+    "ix_deliveries_inbox",
+    deliveries.c.recipient,
+    deliveries.c.state,
+    deliveries.c.priority.desc(),
+    deliveries.c.seq,
 )
 
 events = sa.Table(
