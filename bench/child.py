@@ -246,7 +246,8 @@ def agencies_from_tokens(tokens_file: Path, config_file: Path) -> list[Agency]:
         if line.startswith("export TOKEN_"):
             tokens.append(line.partition("=")[2].strip().strip("'\""))
     config = tomllib.loads(config_file.read_text())
-    by_hash = {a["token_sha256"]: a for a in config.get("agencies", [])}
+    agencies_listed = config.get("agencies", [])
+    by_hash = {a["token_sha256"]: a for a in agencies_listed if "token_sha256" in a}
     agencies = []
     for token in tokens:
         entry = by_hash.get(token_sha256(token))

@@ -120,6 +120,8 @@ class AgencyApi:
         )
         if not receipt.replayed:
             ACCEPTED.labels(kind="edoc").inc()
+            if self._disk is not None:
+                self._disk.spent(len(sub.raw))
         return json_response(_receipt_body(receipt), status=200 if receipt.replayed else 202)
 
     @requires("agency")

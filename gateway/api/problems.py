@@ -12,12 +12,15 @@ from gateway.api.auth import PRINCIPAL
 from gateway.errors import (
     BadInput,
     GatewayError,
+    InsufficientStorage,
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    Unavailable,
 )
 from gateway.log import get_logger
 from gateway.metrics import ANONYMOUS, OPS_REFUSED, REFUSED
+from gateway.store.db import StoreError, StoreFull
 
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -46,6 +49,12 @@ def problem_response(error: GatewayError) -> web.Response:
         content_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def _store_failure(exc: StoreError) -> GatewayError:
+    if isinstance(exc, StoreFull):
+        return InsufficientStorage("the gateway's disk is full; try again once room is made")
+    return Unavailable("the gateway's store is not answering; try again later")
 
 
 def _from_http(exc: web.HTTPException, request: web.Request) -> GatewayError:
@@ -99,6 +108,11 @@ def problems_on(listener: str) -> Any:
             translated = _from_http(exc, request)
             count_refusal(listener, request, translated.code)
             return problem_response(translated)
+        except StoreError as exc:  # the store failed (its disk full, or not answering): not a bug
+            log.error("store_failed", path=request.path, error=str(exc))
+            failure = _store_failure(exc)
+            count_refusal(listener, request, failure.code)
+            return problem_response(failure)
         except Exception:
             log.exception("unexpected_error", path=request.path)
             return problem_response(GatewayError("the gateway failed; the error is logged"))

@@ -90,6 +90,10 @@ class BusUnavailable(BusError):
     """The bus could not make the message durable; nothing was published."""
 
 
+class BusFull(BusUnavailable):
+    """The bus's disk is full: nothing was published."""
+
+
 class Unroutable(BusError):
     """No queue is bound for the destination: publishing would drop the message."""
 

@@ -1,4 +1,5 @@
-"""`edocgw retention`, `edocgw backup`, `edocgw restore`: what the operator runs."""
+"""`edocgw retention`, `edocgw backup`, `edocgw restore`, `edocgw requeue`: what the operator
+runs."""
 
 from __future__ import annotations
 
@@ -111,6 +112,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_requeue(args: argparse.Namespace) -> int:
+    """After PostgreSQL and RabbitMQ were restored with their own tools: the broker's messages
+    are not in its definitions, so every delivery the store shows waiting gets its claim again
+    (one that still had one is delivered once all the same: the dispatcher moves a delivery
+    out of `queued` only once)."""
+    settings = settings_or_exit(args.config)
+    waiting = asyncio.run(_republish_waiting(settings))
+    print(f"{waiting} waiting deliveries queued again")
+    return 0
+
+
 def add_subcommands(sub: Any) -> None:
     retention = sub.add_parser(
         "retention", help="apply [retention] now: remove the bodies of finished messages"
@@ -132,3 +144,11 @@ def add_subcommands(sub: Any) -> None:
     restore.add_argument("--config", type=Path, required=True)
     restore.add_argument("src", type=Path, help="a folder written by `edocgw backup`")
     restore.set_defaults(func=cmd_restore)
+
+    requeue = sub.add_parser(
+        "requeue",
+        help="queue a claim again for every waiting delivery (after pg_restore and the broker's "
+        "definitions)",
+    )
+    requeue.add_argument("--config", type=Path, required=True)
+    requeue.set_defaults(func=cmd_requeue)

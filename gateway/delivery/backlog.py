@@ -58,7 +58,8 @@ class Backlog:
         async def unit(tx: Tx) -> tuple[dict[str, store.Uncollected], dict[str, store.Polls]]:
             return await store.uncollected(tx, ids), await store.polls(tx)
 
-        waiting, polls = await self._db.read(unit)
+        # one count per agency: with a thousand agencies 15-20 ms, kept off the event loop
+        waiting, polls = await self._db.scan(unit)
         backoff = await self._backoff.load()  # every node's view, not only this one's
         now = self._clock()
         return [

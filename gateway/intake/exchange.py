@@ -23,17 +23,17 @@ from zoneinfo import ZoneInfo
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
 from gateway.bus import metrics as bus_metrics
-from gateway.bus.base import Bus, BusError
+from gateway.bus.base import Bus, BusError, BusFull
 from gateway.clock import Clock, iso
 from gateway.edxml.model import Code
-from gateway.errors import DuplicateConflict, Unavailable
+from gateway.errors import DuplicateConflict, InsufficientStorage, Unavailable
 from gateway.ids import new_id
 from gateway.intake.claim import Claim
 from gateway.log import get_logger
 from gateway.sizes import is_large
 from gateway.stats.counting import local_day
 from gateway.store import messages as store
-from gateway.store.db import Database, StoreError, Tx
+from gateway.store.db import Database, StoreError, StoreFull, Tx
 from gateway.store.messages import QUEUED, DeliveryRecord, MessageRecord
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ class Exchange:
             return await self._resend(record, *earlier)
         try:
             await self._publish(deliveries)
-        except Unavailable:
+        except (Unavailable, InsufficientStorage):
             await self._withdraw(record)
             raise
         await self._confirm(record, deliveries)
@@ -214,6 +214,11 @@ class Exchange:
 
         try:
             return await self._db.write(unit, large=is_large(len(raw)))
+        except StoreFull as exc:
+            log.error("store_full", error=str(exc))
+            raise InsufficientStorage(
+                "the gateway's disk is full; send again once the operator has made room"
+            ) from exc
         except StoreError as exc:
             log.error("store_failed", error=str(exc))
             raise Unavailable("the gateway's store is not answering; send again later") from exc
@@ -247,6 +252,10 @@ class Exchange:
         except BusError as exc:
             bus_metrics.PUBLISH_FAILURES.inc()
             log.error("publish_failed", error=str(exc))
+            if isinstance(exc, BusFull):
+                raise InsufficientStorage(
+                    "the message bus's disk is full; send again once the operator has made room"
+                ) from exc
             raise Unavailable("the message bus is not answering; nothing was accepted") from exc
         bus_metrics.CONFIRM_SECONDS.observe(time.perf_counter() - started)
         bus_metrics.PUBLISHED.inc(len(deliveries))
@@ -256,7 +265,16 @@ class Exchange:
             if await store.mark_published(tx, record.id):
                 await audit.append(tx, acceptance_events(record, deliveries, self._tz))
 
-        await self._db.write(unit)
+        try:
+            await self._db.write(unit)
+        except StoreError as exc:
+            # Published but not confirmed: the sender has no receipt, and the same bytes again
+            # finish the work (the dispatcher moves a delivery once, so none comes twice).
+            log.error("confirm_failed", message_id=record.id, error=str(exc))
+            detail = "could not record the acceptance; send the same bytes again for the receipt"
+            if isinstance(exc, StoreFull):
+                raise InsufficientStorage(f"the gateway's disk is full and {detail}") from exc
+            raise Unavailable(f"the gateway's store {detail}") from exc
 
     async def _withdraw(self, record: MessageRecord) -> None:
         try:

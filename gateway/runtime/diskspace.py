@@ -7,7 +7,9 @@ kernel about once a second. The probe and the clock are injectable for tests.
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,27 @@ from gateway.metrics import PREFIX
 FREE_BYTES = Gauge(PREFIX + "data_dir_free_bytes", "Free bytes on the data folder's filesystem")
 
 Probe = Callable[[Path], int]
+SQLITE_FULL = 13  # sqlite3's result code for "database or disk is full"
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# SQLSTATE 53100 (disk_full); 53xxx is PostgreSQL's "insufficient resources" class
+_PG_DISK_FULL = "53100"
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) says the disk or quota is full: sqlite3's SQLITE_FULL,
+    an OSError ENOSPC/EDQUOT, PostgreSQL's disk_full."""
+    seen = 0
+    while exc is not None and seen < 8:
+        # (an error made by hand, not by SQLite, has no code)
+        code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
+        if code is not None and code & 0xFF == SQLITE_FULL:
+            return True
+        if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+            return True
+        if getattr(exc, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def statvfs_free(path: Path) -> int:
@@ -64,6 +87,13 @@ class FreeSpace:
         if free >= self._min:
             return None
         return f"{free} bytes free on the data folder, below limits.min_free_bytes = {self._min}"
+
+    def spent(self, body_bytes: int) -> None:
+        """A body of `body_bytes` was just stored: count it against the free space until the
+        next look (a burst within one `ttl_s` must not run past `min_free_bytes`). It is on
+        disk twice until a checkpoint reuses the write-ahead log."""
+        if self._checked_at is not None:
+            self._free = max(0, self._free - 2 * body_bytes)
 
     def require_room(self) -> None:
         reason = self.shortage()

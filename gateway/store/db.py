@@ -26,6 +26,10 @@ class StoreError(Exception):
     """The database failed (unreachable, full, locked too long): nothing of the unit was kept."""
 
 
+class StoreFull(StoreError):
+    """The database's disk (or quota) is full: nothing of the unit was kept."""
+
+
 class IntegrityError(StoreError):
     """A uniqueness or foreign-key rule refused the write."""
 

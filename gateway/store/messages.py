@@ -256,6 +256,30 @@ async def insert_message(
     return True
 
 
+@dataclass(frozen=True)
+class PastMessage:
+    """A message recorded as history (bench.seed): published, its deliveries in their final
+    state since `updated_at`, its body None where retention removed it."""
+
+    record: MessageRecord
+    body: bytes | None
+    deliveries: Sequence[DeliveryRecord]
+    updated_at: float
+
+
+async def insert_history(tx: Tx, past: Sequence[PastMessage]) -> None:
+    """Record many past messages in a few statements (a store seeded with a year of history)."""
+    await tx.executemany(_INSERT_MESSAGE, [{**asdict(p.record), "published": True} for p in past])
+    bodies_kept = [{"message_id": p.record.id, "body": p.body} for p in past if p.body is not None]
+    await tx.executemany(_INSERT_BODY, bodies_kept)
+    rows = [
+        {name: getattr(d, name) for name in _DELIVERY_COLUMNS} | {"updated_at": p.updated_at}
+        for p in past
+        for d in p.deliveries
+    ]
+    await tx.executemany(_INSERT_DELIVERY, rows)
+
+
 async def by_dedupe_key(tx: Tx, dedupe_key: str) -> tuple[MessageRecord, bool] | None:
     """The message holding this key, and whether the bus has confirmed it."""
     row = await tx.fetchone(_BY_DEDUPE_KEY, {"dedupe_key": dedupe_key})

@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, make_url
 
 from gateway.log import get_logger
-from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
+from gateway.runtime.diskspace import disk_full
+from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, StoreFull, Tx, Unit
 from gateway.store.locks import Serialise
 
 T = TypeVar("T")
@@ -61,6 +62,10 @@ class _Conflict(StoreError):
     """The unit lost a deadlock or a serialization conflict: running it again may succeed."""
 
 
+def _store_error(exc: BaseException) -> StoreError:
+    return (StoreFull if disk_full(exc) else StoreError)(str(exc) or type(exc).__name__)
+
+
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
     try:
@@ -70,7 +75,7 @@ def _translated() -> Iterator[None]:
     except asyncpg.TransactionRollbackError as exc:  # SQLSTATE class 40
         raise _Conflict(str(exc)) from exc
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-        raise StoreError(str(exc) or type(exc).__name__) from exc
+        raise _store_error(exc) from exc
 
 
 _STATUS_COUNT = re.compile(r"(\d+)$")
@@ -205,7 +210,7 @@ class PostgresDatabase:
                 self._after_batch_conflict(batch, exc)
                 continue
             except Exception as exc:  # the commit itself failed: nothing of the batch is kept
-                failure = exc if isinstance(exc, StoreError) else StoreError(str(exc))
+                failure = exc if isinstance(exc, StoreError) else _store_error(exc)
                 for job in batch:
                     if not job.future.done():
                         job.future.set_exception(failure)

@@ -79,7 +79,6 @@ deliveries = sa.Table(
     sa.Column("state", sa.String(12), nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Index("ix_deliveries_message", "message_id"),
-    sa.Index("ix_deliveries_inbox", "recipient", "state", "priority", "seq"),
     sa.Index("ix_deliveries_recipient_received", "recipient", "received_at"),
     sa.Index("ix_deliveries_exchange", "sender", "document_id", "recipient"),  # undelivered
     # the few deliveries never handed over (dead-lettered, purged): the `undelivered` column
@@ -91,6 +90,14 @@ deliveries = sa.Table(
         sqlite_where=sa.text("state IN ('failed', 'purged')"),
         postgresql_where=sa.text("state IN ('failed', 'purged')"),
     ),
+)
+# the inbox's order, urgent first then oldest (migration 0009): a page is read off the index
+sa.Index(
+    "ix_deliveries_inbox",
+    deliveries.c.recipient,
+    deliveries.c.state,
+    deliveries.c.priority.desc(),
+    deliveries.c.seq,
 )
 
 events = sa.Table(

@@ -27,8 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
+from gateway.runtime.diskspace import disk_full
 from gateway.runtime.futures import settle
-from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, Tx, Unit
+from gateway.store.db import IntegrityError, Params, Query, Row, StoreError, StoreFull, Tx, Unit
 
 T = TypeVar("T")
 MAX_BATCH = 256
@@ -82,7 +83,14 @@ def _translated() -> Iterator[None]:
     except sqlite3.IntegrityError as exc:
         raise IntegrityError(str(exc)) from exc
     except sqlite3.Error as exc:
-        raise StoreError(str(exc)) from exc
+        raise store_error(exc) from exc
+
+
+def store_error(exc: BaseException) -> StoreError:
+    """`exc` as the store's error: StoreFull when the disk is full (then 507, not 503)."""
+    if isinstance(exc, StoreError):
+        return exc
+    return (StoreFull if disk_full(exc) else StoreError)(str(exc))
 
 
 class _Worker:
@@ -207,7 +215,7 @@ class SqliteDatabase:
                 else:
                     outcomes = await self._run_batch(self._loop_writer, units)
             except Exception as exc:  # the commit itself failed: nothing of the batch is kept
-                failure = exc if isinstance(exc, StoreError) else StoreError(str(exc))
+                failure = store_error(exc)
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(failure)

@@ -73,6 +73,16 @@ class GatewayProcess:
         self._proc.send_signal(signal.SIGKILL)
         self._proc.wait()
 
+    def terminate(self) -> None:
+        """SIGTERM, as an orchestrator stops it; `exit_code` then waits for the exit."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGTERM)
+
+    async def exit_code(self, timeout: float) -> int:
+        """The exit status once the process has ended; fails if it runs past `timeout` s."""
+        assert self._proc is not None
+        return await asyncio.to_thread(self._proc.wait, timeout)
+
     def stop(self) -> int:
         if self._proc is None or self._proc.poll() is not None:
             return self._proc.returncode if self._proc else 0

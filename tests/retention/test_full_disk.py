@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.config import LimitSettings
+from gateway.runtime.diskspace import FreeSpace, disk_full
 from tests.conftest import Net
 from tests.factories import document_bytes
 from tests.harness import FINANCE, HOME_AFFAIRS, make_settings
@@ -65,3 +68,31 @@ async def test_below_min_free_bytes_new_documents_get_507_and_the_rest_goes_on(
     disk.free = 101 * MIB
     assert (await net[FINANCE.id].submit(raw))[0] == 200  # room again: the resend is answered
     assert (await net.ops.get("/readyz")).status == 200
+
+
+def test_what_says_the_disk_is_full() -> None:
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = 13  # SQLITE_FULL, as sqlite3 sets it
+    assert disk_full(full)
+    assert disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    wrapped = RuntimeError("the bus could not write")
+    wrapped.__cause__ = full
+    assert disk_full(wrapped)
+    locked = sqlite3.OperationalError("database is locked")
+    locked.sqlite_errorcode = 5  # SQLITE_BUSY
+    assert not disk_full(locked)
+    assert not disk_full(OSError(errno.EIO, "I/O error"))
+
+
+def test_a_burst_counts_what_it_stored_before_the_next_look() -> None:
+    disk = Disk(10 * MIB)
+    space = FreeSpace(Path("/data"), 6 * MIB, probe=disk, monotonic=lambda: 0.0, ttl_s=1.0)
+    assert space.shortage() is None
+    space.spent(1 * MIB)  # on disk twice (log and database) until a checkpoint
+    assert space.shortage() is None
+    space.spent(1 * MIB)
+    assert space.free_bytes() == 6 * MIB and space.shortage() is None
+    space.spent(1)
+    assert space.shortage() == (
+        f"{6 * MIB - 2} bytes free on the data folder, below limits.min_free_bytes = {6 * MIB}"
+    )

@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 
-from gateway.bus.base import BusError, BusUnavailable
+from gateway.bus.base import BusError, BusFull, BusUnavailable
+from gateway.runtime.diskspace import disk_full
 from gateway.runtime.futures import settle
 
 log = structlog.get_logger(__name__)
@@ -157,6 +158,7 @@ class GroupCommitWriter:
 def _unavailable(exc: BaseException) -> BaseException:
     if isinstance(exc, BusError):
         return exc
-    error = BusUnavailable(f"the bus could not write to its database: {exc}")
+    kind = BusFull if disk_full(exc) else BusUnavailable
+    error = kind(f"the bus could not write to its database: {exc}")
     error.__cause__ = exc
     return error

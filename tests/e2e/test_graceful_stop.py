@@ -1,0 +1,100 @@
+"""SIGTERM while documents pour in: `edocgw serve` finishes what it accepted and exits 0 within
+30 s; what it answered 202 is delivered once (after a restart on the same data), and what
+arrives after the signal is refused (connection refused, or 503), never accepted and lost."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.e2e.process import GatewayProcess
+from tests.e2e.test_kill import RECIPIENTS, inbox_document_ids
+from tests.factories import document_bytes
+from tests.harness import FINANCE, bearer
+from tests.waiting import eventually
+
+REFUSED = "refused"  # no connection, or the connection closed without an answer
+
+
+@dataclass
+class Load:
+    """What the senders saw: each answer, and whether it was asked before or after SIGTERM."""
+
+    signalled: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    accepted: list[str] = field(default_factory=list)
+    before: collections.Counter[str] = field(default_factory=collections.Counter)
+    after: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+async def send(session: aiohttp.ClientSession, url: str, worker: int, load: Load) -> None:
+    number = 0
+    headers = {**bearer(FINANCE.token), "Content-Type": "application/xml"}
+    while not load.stop.is_set():
+        document_id = f"T-{worker}-{number}"
+        number += 1
+        raw = document_bytes(sender=FINANCE.id, recipients=RECIPIENTS, document_id=document_id)
+        counter = load.after if load.signalled.is_set() else load.before
+        try:
+            async with session.post(url + "/v1/documents", data=raw, headers=headers) as response:
+                outcome = str(response.status)
+        except (TimeoutError, aiohttp.ClientError):
+            outcome = REFUSED
+        counter[outcome] += 1
+        if outcome == "202":
+            load.accepted.append(document_id)
+        elif outcome == REFUSED:
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def gateway_process(tmp_path: Path) -> AsyncIterator[GatewayProcess]:
+    process = GatewayProcess(tmp_path)
+    yield process
+    process.stop()
+
+
+async def test_sigterm_mid_load_finishes_what_it_accepted_and_refuses_the_rest(
+    gateway_process: GatewayProcess,
+) -> None:
+    await gateway_process.start()
+    load = Load()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        senders = [
+            asyncio.create_task(send(session, gateway_process.url, n, load)) for n in range(8)
+        ]
+        await eventually(
+            lambda: asyncio.sleep(0, len(load.accepted)), lambda n: n >= 100, timeout=60
+        )
+        load.signalled.set()
+        gateway_process.terminate()
+        assert await gateway_process.exit_code(timeout=30) == 0
+        # the process is gone: what the senders try now is refused
+        await eventually(lambda: asyncio.sleep(0, load.after[REFUSED]), lambda n: n >= 8)
+        load.stop.set()
+        await asyncio.gather(*senders)
+        print(f"before SIGTERM: {dict(load.before)}; after: {dict(load.after)}")
+        assert set(load.before) == {"202"}
+        assert set(load.after) <= {"202", "503", REFUSED}
+        assert '"event": "stopped"' in gateway_process.log.read_text()
+
+        accepted = set(load.accepted)
+        assert len(accepted) == len(load.accepted)
+        await gateway_process.start()
+        for organ_id in RECIPIENTS:
+            ids = await eventually(
+                lambda organ_id=organ_id: inbox_document_ids(
+                    session, gateway_process.url, organ_id
+                ),
+                lambda found: accepted <= set(found),
+                timeout=60,
+            )
+            duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
+            assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
+            assert accepted <= set(ids)
