@@ -52,7 +52,7 @@ from gateway.log import get_logger
 from gateway.metrics import ACCEPTED
 from gateway.sizes import LARGE_MESSAGE_BYTES
 from gateway.store import messages as store
-from gateway.store.db import Database, Tx
+from gateway.store.db import Database
 from gateway.store.messages import INBOX, DeliveryRecord
 from gateway.vdxp import (
     AGENCIES_LIST,
@@ -302,11 +302,7 @@ class VdxpFacade:
             recipient=item.recipient,
             data={"delivery_id": item.delivery_id, "via": "vdxp", "reason": reason[:REASON_CHARS]},
         )
-
-        async def unit(tx: Tx) -> None:
-            await audit.append(tx, [entry])
-
-        await self._db.write(unit)
+        await audit.record(self._db, [entry])
 
     @signed_by_vdxp
     async def agencies_list(self, request: web.Request) -> web.Response:
