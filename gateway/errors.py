@@ -175,6 +175,15 @@ class Unavailable(GatewayError):
     title = "The gateway cannot accept this now; nothing was accepted"
 
 
+class AttachmentUnreadable(GatewayError):
+    """Checking the document took over its budget (`limits.attachment_budget_s`): its worker was
+    killed, the document refused (docs/trust.md)."""
+
+    status = 422
+    code = "attachment_unreadable"
+    title = "The attachments cannot be checked"
+
+
 # --- 507 --------------------------------------------------------------------------------------
 class InsufficientStorage(GatewayError):
     status = 507

@@ -18,12 +18,12 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
 from gateway import sizes
-from gateway.errors import GatewayError, Unavailable
+from gateway.errors import AttachmentUnreadable, Unavailable
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
 from gateway.runtime.futures import settle
@@ -78,14 +78,6 @@ def _spawn(jobs_fd: int, answers_fd: int) -> subprocess.Popen[bytes]:
 
 class WorkerLost(Unavailable):
     """The worker process running a job died before it answered."""
-
-
-class AttachmentUnreadable(GatewayError):
-    """Checking the document took over its budget: its worker was killed, the document refused."""
-
-    status: ClassVar[int] = 422
-    code: ClassVar[str] = "attachment_unreadable"
-    title: ClassVar[str] = "The attachments cannot be checked"
 
 
 class _Bystander(WorkerLost):

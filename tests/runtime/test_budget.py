@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from gateway.runtime.workers import AttachmentUnreadable, Workers
+from gateway.errors import AttachmentUnreadable
+from gateway.runtime.workers import Workers
 from tests.trust.test_lost_worker import worker_processes
 
 
