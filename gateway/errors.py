@@ -168,20 +168,19 @@ class SecretDocument(Refused):
     title = "Secret documents are never exchanged over the network"
 
 
+class AttachmentUnreadable(Refused):
+    """Checking the document took over its budget (`limits.attachment_budget_s`): its worker was
+    killed, the document refused (docs/trust.md)."""
+
+    code = "attachment_unreadable"
+    title = "The attachments cannot be checked"
+
+
 # --- 503 --------------------------------------------------------------------------------------
 class Unavailable(GatewayError):
     status = 503
     code = "unavailable"
     title = "The gateway cannot accept this now; nothing was accepted"
-
-
-class AttachmentUnreadable(GatewayError):
-    """Checking the document took over its budget (`limits.attachment_budget_s`): its worker was
-    killed, the document refused (docs/trust.md)."""
-
-    status = 422
-    code = "attachment_unreadable"
-    title = "The attachments cannot be checked"
 
 
 # --- 507 --------------------------------------------------------------------------------------
