@@ -31,6 +31,15 @@ from gateway.store.db import Database, Row, Tx
 AUDITOR = "auditor"
 EVENTS_PAGE = 50
 MAX_FILTER = 300
+# each figure of a row and the drill-down kind that lists the exchanges behind it; "with a
+# paper copy" is a part of the electronic ones, which the list marks
+FIGURES = (
+    ("electronic", "electronic"),
+    ("paper", "paper"),
+    ("secret_excluded", "secret"),
+    ("with_paper_copy", "electronic"),
+    ("undelivered", "undelivered"),
+)
 
 
 class Auditing:
@@ -85,6 +94,7 @@ class Auditing:
         context = {
             "chosen": chosen,
             "kinds": KINDS,
+            "figures": FIGURES,
             "rows": rows,
             "total": totals[0] if totals else None,
             "target": target,
