@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any, get_args
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -100,6 +101,7 @@ class Auditing:
             "target": target,
             "chart": chart,
             "download": download,
+            "drill": urlencode({"from": download["from"], "to": download["to"]}),
         }
         return self._renderer.render(request, "stats.html", context)
 
