@@ -6,7 +6,6 @@ chain), so the page and the API cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any, get_args
 from urllib.parse import urlencode
@@ -78,9 +77,10 @@ class Auditing:
         chosen = Selection.read(request.query, self._today())
         query = StatsQuery(chosen.start, chosen.end, chosen.period, chosen.by, "json")
         target = self._statistics.target
-        rows = summed(await self._statistics.rows(query), chosen.by, target)
+        report = await self._statistics.report(query)  # its city-wide rows: the same snapshot
+        rows = summed(report.rows, chosen.by, target)
         worst_first(rows, self._names, chosen.by)
-        totals = summed(await self._statistics.rows(replace(query, by="none")), None, target)
+        totals = summed(report.city, None, target)
         label = self._renderer.name_of if chosen.by == "agency" else str
         chart = ratio_chart(
             [(label(r[chosen.by]) or r[chosen.by], r["ratio"], r["meets_target"]) for r in rows],

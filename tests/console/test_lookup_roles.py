@@ -83,3 +83,11 @@ async def test_a_bad_drill_down_is_said_on_the_page(
     answer = await console_net.ops.get(path)
     assert answer.status == status
     assert said in html.unescape(await answer.text())
+
+
+async def test_the_new_pages_speak_english_when_asked(console_net: Any) -> None:
+    await sign_in(console_net.ops, *OPERATOR)
+    for path, title in (("/messages", "Message search"), ("/refusals", "Refusals")):
+        page = await (await console_net.ops.get(path + "?lang=en")).text()
+        assert f"<h1>{title}</h1>" in page and "Tìm văn bản" not in page
+        assert 'placeholder="dd/mm/yyyy"' in page
