@@ -6,9 +6,9 @@ chain), so the page and the API cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any, get_args
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -31,6 +31,15 @@ from gateway.store.db import Database, Row, Tx
 AUDITOR = "auditor"
 EVENTS_PAGE = 50
 MAX_FILTER = 300
+# each figure of a row and the drill-down kind that lists the exchanges behind it; "with a
+# paper copy" is a part of the electronic ones, which the list marks
+FIGURES = (
+    ("electronic", "electronic"),
+    ("paper", "paper"),
+    ("secret_excluded", "secret"),
+    ("with_paper_copy", "electronic"),
+    ("undelivered", "undelivered"),
+)
 
 
 class Auditing:
@@ -68,9 +77,10 @@ class Auditing:
         chosen = Selection.read(request.query, self._today())
         query = StatsQuery(chosen.start, chosen.end, chosen.period, chosen.by, "json")
         target = self._statistics.target
-        rows = summed(await self._statistics.rows(query), chosen.by, target)
+        report = await self._statistics.report(query)  # its city-wide rows: the same snapshot
+        rows = summed(report.rows, chosen.by, target)
         worst_first(rows, self._names, chosen.by)
-        totals = summed(await self._statistics.rows(replace(query, by="none")), None, target)
+        totals = summed(report.city, None, target)
         label = self._renderer.name_of if chosen.by == "agency" else str
         chart = ratio_chart(
             [(label(r[chosen.by]) or r[chosen.by], r["ratio"], r["meets_target"]) for r in rows],
@@ -85,11 +95,13 @@ class Auditing:
         context = {
             "chosen": chosen,
             "kinds": KINDS,
+            "figures": FIGURES,
             "rows": rows,
             "total": totals[0] if totals else None,
             "target": target,
             "chart": chart,
             "download": download,
+            "drill": urlencode({"from": download["from"], "to": download["to"]}),
         }
         return self._renderer.render(request, "stats.html", context)
 

@@ -13,12 +13,14 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.console.auditing import Auditing
 from gateway.console.guard import Guard, console_roles, open_page
+from gateway.console.lookups import Lookups
 from gateway.console.operations import Operations
 from gateway.console.record import ActionLog
 from gateway.console.sessions import Sessions
 from gateway.console.signin import SignIn
 from gateway.console.throttle import SignInThrottle
 from gateway.console.views import Renderer
+from gateway.delivery.backlog import Backlog
 from gateway.delivery.pacing import Pacing
 from gateway.directory import Directory
 from gateway.errors import NotFound
@@ -60,6 +62,7 @@ class Console:
                 db=db,
                 bus=bus,
                 pacing=pacing,
+                backlog=Backlog(bus=bus, db=db, directory=directory, clock=clock),
                 trust=trust,
                 directory=directory,
                 clock=clock,
@@ -72,6 +75,13 @@ class Console:
                 directory=directory,
                 clock=clock,
                 actions=actions,
+                renderer=self._renderer,
+            ),
+            Lookups(
+                db=db,
+                statistics=statistics,
+                directory=directory,
+                clock=clock,
                 renderer=self._renderer,
             ),
         )

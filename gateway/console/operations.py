@@ -15,18 +15,23 @@ from cryptography import x509
 from gateway.bus.base import Bus, DeadLetterNotFound
 from gateway.clock import Clock
 from gateway.console import activity
+from gateway.console.alerts import Alert, firing
 from gateway.console.charts import time_chart
 from gateway.console.guard import page
 from gateway.console.record import ActionLog
 from gateway.console.views import VIEWER, Renderer, redirect
+from gateway.delivery.backlog import Backlog
 from gateway.delivery.pacing import Pacing
 from gateway.directory import Directory
 from gateway.errors import BadInput, NotFound
+from gateway.log import get_logger
 from gateway.store import messages as store
 from gateway.store.db import Database, Tx
 from gateway.trust.certs import subject
+from gateway.trust.expiry import expiries
 from gateway.trust.material import TrustMaterial
 
+log = get_logger(__name__)
 READY_TIMEOUT_S = 2.0
 MAX_DEAD_LETTERS = 1000
 OPERATOR = "operator"
@@ -43,6 +48,7 @@ class Operations:
         db: Database,
         bus: Bus,
         pacing: Pacing,
+        backlog: Backlog,
         trust: TrustMaterial,
         directory: Directory,
         clock: Clock,
@@ -52,6 +58,7 @@ class Operations:
         self._db = db
         self._bus = bus
         self._pacing = pacing
+        self._backlog = backlog
         self._trust = trust
         self._directory = directory
         self._clock = clock
@@ -102,12 +109,23 @@ class Operations:
 
         hour, day = await self._db.scan(unit)
         when = self._renderer.when
+        failing = await self._failing()
         context = {
-            "failing": await self._failing(),
+            "failing": failing,
+            "alerts": await self._alerts(failing, now),
             "hour": time_chart(hour, when(hour_start), when(now)),
             "day": time_chart(day, when(day_start), when(now)),
         }
         return self._renderer.render(request, "overview.html", context)
+
+    async def _alerts(self, failing: list[str], now: float) -> list[Alert]:
+        backlog = []
+        if not failing:  # a store or a bus that does not answer: not ready says it all
+            try:
+                backlog = await self._backlog.agencies()
+            except Exception as exc:  # the page still shows; the gauges' watcher logs it too
+                log.warning("console_backlog_unavailable", error=str(exc) or type(exc).__name__)
+        return firing(failing, backlog, expiries(self._trust.store), now)
 
     @page(OPERATOR)
     async def queues(self, request: web.Request) -> web.Response:

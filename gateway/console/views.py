@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -63,6 +64,10 @@ class Renderer:
     def when(self, ts: float | None) -> str:
         return when(ts, self.tz)
 
+    def when_iso(self, moment: str | None) -> str:
+        """An API answer's RFC 3339 time, as the console writes times."""
+        return when(None if moment is None else datetime.fromisoformat(moment).timestamp(), self.tz)
+
     def name_of(self, agency: str | None) -> str:
         return "" if agency is None else self._names.get(agency, "")
 
@@ -79,6 +84,7 @@ class Renderer:
             "lang": lang,
             "t": functools.partial(say, lang),
             "when": self.when,
+            "when_iso": self.when_iso,
             "name_of": self.name_of,
             "viewer": request.get(VIEWER),
             "path": request.path,

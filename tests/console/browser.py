@@ -19,7 +19,10 @@ import pytest
 
 CHROMIUM = os.environ.get("EDOCGW_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("EDOCGW_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"  # every run, untracked (var/ is gitignored)
+DOCUMENTED = ROOT / "docs" / "console"  # the tracked copies, only when asked to update them
+UPDATE_SCREENSHOTS = "EDOCGW_UPDATE_SCREENSHOTS"
 WIDTH, HEIGHT = 1366, 768
 FLAGS = (
     "--headless=new",
@@ -146,8 +149,14 @@ class Browser:
         return bool(width <= WIDTH)
 
     async def screenshot(self, name: str) -> None:
+        """Into var/screenshots/; also into docs/console/ when EDOCGW_UPDATE_SCREENSHOTS=1, so
+        that `make test` leaves the tracked pictures alone."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await self._run(self.driver.save_screenshot, str(SCREENSHOTS / f"{name}.png"))
+        taken = SCREENSHOTS / f"{name}.png"
+        await self._run(self.driver.save_screenshot, str(taken))
+        if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+            DOCUMENTED.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(taken, DOCUMENTED / taken.name)
 
 
 @pytest.fixture

@@ -59,7 +59,8 @@ async def test_an_auditor_sees_the_api_figures_downloads_them_and_verifies_the_l
     assert len(api) == len(await browser.texts("#stats tbody tr")) == 6
     for row in api:
         ratio = "–" if row["ratio"] is None else f"{row['ratio'] * 100:.1f}%"
-        expected = [row["electronic"], row["paper"], row["secret_excluded"], row["with_paper_copy"]]
+        figures = ("electronic", "paper", "secret_excluded", "with_paper_copy", "undelivered")
+        expected = [row[name] for name in figures]
         assert await numbers(browser, row["agency"]) == [*map(str, expected), ratio]
     finance = await browser.text(f'tr[data-key="{FINANCE.id}"]')
     assert FINANCE.name in finance
@@ -67,7 +68,7 @@ async def test_an_auditor_sees_the_api_figures_downloads_them_and_verifies_the_l
         "return [...document.querySelectorAll('#stats tbody tr')].map(r => r.dataset.key)"
     )
     assert order[:2] == [FINANCE.id, CITY.id]  # 75% then 100%: worst first
-    assert await numbers(browser, "total") == ["4", "1", "0", "0", "80.0%"]
+    assert await numbers(browser, "total") == ["4", "1", "0", "0", "0", "80.0%"]
     assert LONG_NAME in await browser.text("#stats")
     assert await browser.fits_the_window()
     await browser.screenshot("statistics")

@@ -1,6 +1,6 @@
 """An operator's day in the console, in headless Chromium, on real traffic: the overview, the
 queues, a dead letter replayed from its page that reaches the recipient and shows in the audit
-log, a purge after its confirmation, trust, sign-out. Screenshots go to docs/console/."""
+log, a purge after its confirmation, trust, sign-out. Screenshots: tests/console/browser.py."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ async def test_an_operator_replays_and_purges_dead_letters_in_the_browser(
     assert "Sẵn sàng" in await browser.text("#readiness")
     charts = await browser.text("main")
     assert "Đã tiếp nhận 2" in charts and "Bị từ chối 1" in charts and "Đã chuyển 1" in charts
+    alerts = await browser.texts("#alerts li")
+    assert alerts == [f"{CITY.name} ({CITY.id}): 1 thư lỗi đang chờ xử lý"]
     await browser.screenshot("overview")
 
     await browser.open("/queues")
