@@ -13,7 +13,7 @@ the declared `dispatched_on` for paper.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -203,7 +203,8 @@ class Row:
 
 @dataclass(frozen=True)
 class DayCount:
-    """An aggregate the store answers: how many exchanges of one kind one sender had one day."""
+    """An aggregate the store answers: how many exchanges of one kind one sender had one day,
+    or one period (then `day` is the period's first day)."""
 
     sender: str
     day: str
@@ -229,13 +230,20 @@ def tabulate(
     ]
     labels = periods_between(start, end, period)
     tallies = {(s, p): Tally() for s in subjects for p in labels}
+    subject_of: dict[GroupBy, Callable[[str], str]] = {
+        "agency": str,
+        "group": lambda sender: groups.get(sender, "?"),
+        "none": lambda sender: "city",
+    }
+    label_of: dict[str, str] = {}  # a few distinct days (or periods' first days) among the counts
     for count in counts:
-        subject = {"agency": count.sender, "group": groups.get(count.sender, "?"), "none": "city"}[
-            by
-        ]
-        cell = tallies.get((subject, period_of(count.day, period)))
+        label = label_of.get(count.day)
+        if label is None:
+            label = label_of[count.day] = period_of(count.day, period)
+        key = (subject_of[by](count.sender), label)
+        cell = tallies.get(key)
         if cell is None:  # a sender no longer configured: it still counts, in its own row
-            cell = tallies[(subject, period_of(count.day, period))] = Tally()
+            cell = tallies[key] = Tally()
         cell.add(count.channel, count.paper_copy, count.count)
     spans: dict[str, tuple[date, date]] = {}
     day = start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +16,7 @@ from gateway.stats.counting import (
     Channel,
     DayCount,
     Fact,
+    Period,
     Tally,
     fact_of,
     merge,
@@ -40,18 +41,53 @@ _ALL = Query(sa.select(exchanges))
 _DELETE_ALL = Query(sa.delete(exchanges))
 
 
-def _day_counts_query(one_sender: bool) -> Query:
-    conditions = [exchanges.c.day >= sa.bindparam("start"), exchanges.c.day <= sa.bindparam("end")]
-    if one_sender:
-        conditions.append(exchanges.c.sender == sa.bindparam("sender"))
-    columns = (exchanges.c.sender, exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy)
-    return Query(
-        sa.select(*columns, sa.func.count().label("n")).where(*conditions).group_by(*columns)
+def _text(value: str) -> sa.ColumnElement[str]:
+    """A constant written into the SQL, not bound: the period's expression must read the same
+    in SELECT and GROUP BY (PostgreSQL compares them as written)."""
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
+def _substr(column: sa.ColumnElement[str], first: int, length: int) -> sa.ColumnElement[str]:
+    return sa.func.substr(
+        column, sa.literal_column(str(first)), sa.literal_column(str(length)), type_=sa.String
     )
 
 
-_DAY_COUNTS = _day_counts_query(one_sender=False)
-_DAY_COUNTS_OF_SENDER = _day_counts_query(one_sender=True)
+def period_start(day: sa.ColumnElement[str], period: Period) -> sa.ColumnElement[str]:
+    """The first day (YYYY-MM-DD) of the period holding `day`, in SQL that SQLite and
+    PostgreSQL both run: the store sums a period's exchanges, not Python one row per day."""
+    if period == "day":
+        return day
+    if period == "month":
+        return _substr(day, 1, 7) + _text("-01")
+    if period == "year":
+        return _substr(day, 1, 4) + _text("-01-01")
+    month = _substr(day, 6, 2)
+    first = sa.case(
+        (month <= _text("03"), _text("01-01")),
+        (month <= _text("06"), _text("04-01")),
+        (month <= _text("09"), _text("07-01")),
+        else_=_text("10-01"),
+    )
+    return _substr(day, 1, 5) + first
+
+
+def _day_counts_query(one_sender: bool, period: Period) -> Query:
+    """By ix_exchanges_day, which covers it: the index alone is read, in the range of days."""
+    conditions = [exchanges.c.day >= sa.bindparam("start"), exchanges.c.day <= sa.bindparam("end")]
+    if one_sender:
+        conditions.append(exchanges.c.sender == sa.bindparam("sender"))
+    first = period_start(exchanges.c.day, period).label("day")
+    columns = (exchanges.c.sender, first, exchanges.c.channel, exchanges.c.paper_copy)
+    return Query(
+        sa.select(*columns, sa.func.count().label("n"))
+        .where(*conditions)
+        .group_by(exchanges.c.sender, first.element, exchanges.c.channel, exchanges.c.paper_copy)
+    )
+
+
+_DAY_COUNTS = {p: _day_counts_query(False, p) for p in get_args(Period)}
+_DAY_COUNTS_OF_SENDER = {p: _day_counts_query(True, p) for p in get_args(Period)}
 _ALL_DAY_COUNTS = Query(
     sa.select(
         exchanges.c.sender,
@@ -100,7 +136,7 @@ NEVER_DELIVERED = sa.and_(
 )
 
 
-def _undelivered_query(one_sender: bool) -> Query:
+def _undelivered_query(one_sender: bool, period: Period) -> Query:
     """Driven by the few dead-lettered or purged deliveries (the partial index
     ix_deliveries_undelivered), each joined to its exchange by the primary key: the cost follows
     the deliveries that failed, not the exchanges of the range."""
@@ -126,7 +162,7 @@ def _undelivered_query(one_sender: bool) -> Query:
     ]
     if one_sender:
         conditions.append(exchanges.c.sender == sa.bindparam("sender"))
-    columns = (exchanges.c.sender, exchanges.c.day)
+    first = period_start(exchanges.c.day, period).label("day")
     joined = failed.join(
         exchanges,
         sa.and_(
@@ -136,15 +172,15 @@ def _undelivered_query(one_sender: bool) -> Query:
         ),
     )
     return Query(
-        sa.select(*columns, sa.func.count().label("n"))
+        sa.select(exchanges.c.sender, first, sa.func.count().label("n"))
         .select_from(joined)
         .where(*conditions)
-        .group_by(*columns)
+        .group_by(exchanges.c.sender, first.element)
     )
 
 
-_UNDELIVERED = _undelivered_query(one_sender=False)
-_UNDELIVERED_OF_SENDER = _undelivered_query(one_sender=True)
+_UNDELIVERED = {p: _undelivered_query(False, p) for p in get_args(Period)}
+_UNDELIVERED_OF_SENDER = {p: _undelivered_query(True, p) for p in get_args(Period)}
 _EVENTS_AFTER = Query(
     sa.select(events.c.seq, events.c.event, events.c.actor, events.c.recipient, events.c.data)
     .where(events.c.seq > sa.bindparam("after"))
@@ -206,9 +242,14 @@ async def channels_of(
     return found
 
 
-async def day_counts(tx: Tx, start: str, end: str, sender: str | None = None) -> list[DayCount]:
+async def day_counts(
+    tx: Tx, start: str, end: str, sender: str | None = None, period: Period = "day"
+) -> list[DayCount]:
+    """The exchanges of the days from `start` to `end`, summed per sender, period (its first
+    day), channel and paper copy."""
     params = {"start": start, "end": end, "sender": sender}
-    rows = await tx.fetch(_DAY_COUNTS if sender is None else _DAY_COUNTS_OF_SENDER, params)
+    query = (_DAY_COUNTS if sender is None else _DAY_COUNTS_OF_SENDER)[period]
+    rows = await tx.fetch(query, params)
     return [
         DayCount(r["sender"], r["day"], r["channel"], bool(r["paper_copy"]), int(r["n"]))
         for r in rows
@@ -216,11 +257,12 @@ async def day_counts(tx: Tx, start: str, end: str, sender: str | None = None) ->
 
 
 async def undelivered_counts(
-    tx: Tx, start: str, end: str, sender: str | None = None
+    tx: Tx, start: str, end: str, sender: str | None = None, period: Period = "day"
 ) -> list[DayCount]:
-    """Electronic exchanges never delivered, per sender and day, as `undelivered` counts."""
+    """Electronic exchanges never delivered, per sender and period (its first day), as
+    `undelivered` counts."""
     params = {"start": start, "end": end, "sender": sender}
-    query = _UNDELIVERED if sender is None else _UNDELIVERED_OF_SENDER
+    query = (_UNDELIVERED if sender is None else _UNDELIVERED_OF_SENDER)[period]
     return [
         DayCount(r["sender"], r["day"], UNDELIVERED, False, int(r["n"]))
         for r in await tx.fetch(query, params)

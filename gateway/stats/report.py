@@ -161,8 +161,8 @@ class Statistics:
         start, end = query.start.isoformat(), query.end.isoformat()
 
         async def unit(tx: Tx) -> tuple[list[DayCount], tuple[int, str]]:
-            counts = await facts.day_counts(tx, start, end, sender)
-            counts += await facts.undelivered_counts(tx, start, end, sender)
+            counts = await facts.day_counts(tx, start, end, sender, query.period)
+            counts += await facts.undelivered_counts(tx, start, end, sender, query.period)
             return counts, await audit.head(tx)
 
         counts, (seq, head) = await self._db.scan(unit)

@@ -128,7 +128,8 @@ exchanges = sa.Table(
     sa.Column("channel", sa.String(10), nullable=False),  # electronic | paper | secret
     sa.Column("day", sa.String(10), nullable=False),  # YYYY-MM-DD in stats.timezone
     sa.Column("paper_copy", sa.Boolean, nullable=False),
-    sa.Index("ix_exchanges_day", "day", "sender"),
+    # covers the statistics' sums (gateway.stats.facts.day_counts): the index alone is read
+    sa.Index("ix_exchanges_day", "day", "sender", "channel", "paper_copy"),
     # the auditors' drill-down (gateway.stats.details)
     sa.Index("ix_exchanges_details", "sender", "channel", "day", "document_id", "recipient"),
 )
