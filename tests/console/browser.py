@@ -97,13 +97,27 @@ class Browser:
 
     async def click(self, css: str) -> None:
         """Click a link or a form's button and wait for the page it leads to."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         from selenium.webdriver.support.wait import WebDriverWait
 
         def click_and_wait() -> None:
             before = self._find("html")
             self._find(css).click()
-            WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(before))
+
+            def left(_: object) -> bool:
+                # Chromium sometimes reports the old page's node as "does not belong to the
+                # document" instead of stale: the same fact, another exception
+                try:
+                    before.is_enabled()
+                except StaleElementReferenceException:
+                    return True
+                except WebDriverException as exc:
+                    if "does not belong to the document" in str(exc):
+                        return True
+                    raise
+                return False
+
+            WebDriverWait(self.driver, 20).until(left)
 
         await self._run(click_and_wait)
 
