@@ -162,3 +162,43 @@ async def test_a_node_killed_mid_load_loses_and_duplicates_nothing(nodes: Nodes)
             duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
             assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
             assert acknowledged <= set(ids)
+
+
+async def test_a_rolling_restart_under_load_loses_and_duplicates_nothing(nodes: Nodes) -> None:
+    """Each node in turn is stopped as an orchestrator stops it (SIGTERM), must exit 0 within
+    30 s, and is started again while the other takes the traffic."""
+    a, b = await nodes(2)
+    accepted: list[str] = []
+    stop = asyncio.Event()
+
+    def count() -> Awaitable[int]:
+        return asyncio.sleep(0, len(accepted))
+
+    timeout = aiohttp.ClientTimeout(total=15)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        workers = [
+            asyncio.create_task(submit_until_stopped(session, [a, b], n, stop, accepted))
+            for n in range(8)
+        ]
+        await eventually(count, lambda n: n >= 100, timeout=60)
+        for node in (a, b):
+            node.terminate()
+            assert await node.exit_code(timeout=30) == 0
+            during = len(accepted)
+            await eventually(count, lambda n, during=during: n >= during + 30, timeout=60)
+            await node.start(timeout=60)
+            restarted = len(accepted)
+            await eventually(count, lambda n, restarted=restarted: n >= restarted + 30, timeout=60)
+        stop.set()
+        await asyncio.gather(*workers)
+        acknowledged = set(accepted)
+        assert len(acknowledged) == len(accepted)
+
+        for organ_id in RECIPIENTS:
+            ids = await eventually(
+                lambda organ_id=organ_id: inbox_document_ids(session, a.url, organ_id),
+                lambda found: acknowledged <= set(found),
+                timeout=60,
+            )
+            duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
+            assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
