@@ -34,7 +34,10 @@ _CODE = (
         messages.c.kind == "edoc",
         one_of(messages.c.business_type, (0, 3)),
     )
-    .order_by(messages.c.received_at)
+    # `+ 0`: not the bare column, so that SQLite looks the document up by
+    # ix_messages_sender_document rather than walking all the sender's messages in
+    # ix_messages_sender_received's order (a page took 0.4 s at 3,600 messages a sender).
+    .order_by(messages.c.received_at + 0)
     .limit(1)
     .scalar_subquery()
 )
@@ -52,7 +55,7 @@ _STATE = (
 )
 
 
-def _page_query(kind: Kind, keyed: bool) -> Query:
+def page_query(kind: Kind, keyed: bool) -> Query:
     channel = {"electronic": ELECTRONIC, "undelivered": ELECTRONIC}.get(kind, kind)
     key = (exchanges.c.day, exchanges.c.document_id, exchanges.c.recipient)
     conditions = [
@@ -77,7 +80,7 @@ def _page_query(kind: Kind, keyed: bool) -> Query:
     return Query(statement)
 
 
-_QUERIES = {(k, keyed): _page_query(k, keyed) for k in get_args(Kind) for keyed in (False, True)}
+_QUERIES = {(k, keyed): page_query(k, keyed) for k in get_args(Kind) for keyed in (False, True)}
 
 
 @dataclass(frozen=True)
