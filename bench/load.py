@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -93,6 +94,8 @@ class Options:
     fetch_concurrency: int
     poll_interval: float
     drain_timeout: float
+    marks: float | None = None  # seconds between interval figures (bench.soak)
+    marks_file: Path | None = None
 
 
 class Load:
@@ -348,9 +351,31 @@ class Load:
             await asyncio.sleep(period)
             self.loop_lags.append(time.perf_counter() - started - period)
 
+    async def mark_intervals(self, every: float, out: Path) -> None:
+        """Every `every` seconds, one JSON line in `out`: that interval's submit latencies and
+        documents accepted, and the errors so far (bench.soak reads them as they come)."""
+        seen = accepted = 0
+        for number in itertools.count(1):
+            await asyncio.sleep(every)
+            window = self.submit_latencies[seen:]
+            seen += len(window)
+            line = {
+                "mark": number,
+                "elapsed_s": round(time.perf_counter() - self.t0, 1),
+                "accepted": self.accepted - accepted,
+                "submit_latency_ms": latency_ms(window, FULL),
+                "errors": dict(self.errors),
+            }
+            accepted = self.accepted
+            await asyncio.to_thread(append_line, out, json.dumps(line))
+
     async def run(self) -> None:
         pollers = self.start_pollers()
         pollers.append(asyncio.create_task(self.watch_loop()))
+        if self.o.marks and self.o.marks_file:
+            pollers.append(
+                asyncio.create_task(self.mark_intervals(self.o.marks, self.o.marks_file))
+            )
         self.t0 = time.perf_counter()
         try:
             if self.o.rate > 0:
@@ -408,6 +433,11 @@ class Load:
 # -- command line ------------------------------------------------------------------------
 
 
+def append_line(path: Path, text: str) -> None:
+    with path.open("a") as out:
+        out.write(text + "\n")
+
+
 def size_spec(args: argparse.Namespace) -> tuple[list[tuple[int, float]], str]:
     if args.mix:
         sizes = list(MIXES[args.mix])
@@ -460,6 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
     gw.add_argument("--gateway-pid", type=int, help="its process id, for RSS and CPU figures")
     out = parser.add_argument_group("output")
     out.add_argument("--json", type=Path, help="also write the figures to this file")
+    out.add_argument("--marks", type=float, help="seconds between interval figures")
+    out.add_argument("--marks-file", type=Path, help="where they go, one JSON line each")
     out.add_argument("--profile", type=Path, help="py-spy record the gateway into this raw file")
     out.add_argument("--profile-delay", type=float, default=2.0)
     out.add_argument("--profile-seconds", type=float, default=10.0)
@@ -534,6 +566,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         fetch_concurrency=args.fetch_concurrency,
         poll_interval=args.poll_interval,
         drain_timeout=args.drain_timeout,
+        marks=args.marks,
+        marks_file=args.marks_file,
     )
     senders = args.max_outstanding if args.rate > 0 else args.concurrency
     connector = aiohttp.TCPConnector(
