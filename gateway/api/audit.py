@@ -120,4 +120,4 @@ class AuditApi:
     async def verify(self, request: web.Request) -> web.Response:
         """Walk the chain and recount the statistics from it in the same pass and snapshot (a
         scan: off the event loop on SQLite); every counter that differs is listed."""
-        return json_response((await self._db.scan(integrity.check)).as_dict())
+        return json_response((await integrity.check(self._db)).as_dict())

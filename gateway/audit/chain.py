@@ -7,21 +7,19 @@ metadata only (ids, codes, counts), never a document body.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from gateway.audit.events import Event
+from gateway.audit.links import GENESIS, EntryRow, link_digest, walk
 from gateway.stats import facts
 from gateway.store.db import Database, Query, Row, Tx, insert
 from gateway.store.locks import serialised
 from gateway.store.schema import events
-
-GENESIS = "0" * 64
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:
@@ -30,17 +28,16 @@ def canonical_json(value: Mapping[str, Any]) -> str:
 
 def entry_hash(prev_hash: str, seq: int, event: Event, data_json: str) -> str:
     """The chain link: a pure function of the entry and its predecessor's hash."""
-    fields = [
+    return link_digest(
         prev_hash,
         seq,
-        repr(event.at),
+        event.at,
         event.event,
         event.actor,
         event.message_id,
         event.recipient,
         data_json,
-    ]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+    )
 
 
 _CHAIN_LOCK = serialised("audit-chain")
@@ -165,38 +162,17 @@ class Verification:
     problem: str | None = None
 
 
-def check_link(row: Row, expected_seq: int, prev: str) -> str | None:
-    """Why this entry does not continue the chain after `prev`, or None if it does."""
-    if row["seq"] != expected_seq:
-        return f"expected entry {expected_seq} next, found {row['seq']}: entries removed or moved"
-    if row["prev_hash"] != prev:
-        return "its prev_hash is not the hash of the entry before it: the chain is broken here"
-    entry = Event(
-        event=row["event"],
-        at=row["at"],
-        actor=row["actor"],
-        message_id=row["message_id"],
-        recipient=row["recipient"],
-    )
-    if entry_hash(prev, row["seq"], entry, row["data"]) != row["hash"]:
-        return "its content does not match its hash: the entry was altered"
-    return None
-
-
-async def verify(
-    tx: Tx, chunk: int = 5000, observe: Callable[[Row], None] | None = None
-) -> Verification:
-    """Walk the whole log; name the first entry that was altered, removed or reordered.
-    `observe` sees every entry that verifies, in order (the statistics' recount)."""
-    prev, seq, count = GENESIS, 0, 0
+async def verify(tx: Tx, chunk: int = 5000) -> Verification:
+    """Walk the whole log in this process; name the first entry that was altered, removed or
+    reordered (gateway.audit.verification spreads the walk over processes where it can)."""
+    prev, seq = GENESIS, 0
     while True:
         rows = await tx.fetch(_PAGE, {"after": seq, "limit": chunk})
-        for row in rows:
-            problem = check_link(row, seq + 1, prev)
-            if problem is not None:
-                return Verification(False, count, prev, first_bad_seq=seq + 1, problem=problem)
-            if observe is not None:
-                observe(row)
-            prev, seq, count = row["hash"], row["seq"], count + 1
+        walked = walk(cast(list[EntryRow], rows), seq + 1, prev)
+        if walked.problem is not None:
+            return Verification(
+                False, seq + walked.count, walked.last_hash, walked.bad_seq, walked.problem
+            )
+        prev, seq = walked.last_hash, seq + walked.count
         if len(rows) < chunk:
-            return Verification(True, count, prev)
+            return Verification(True, seq, prev)

@@ -102,7 +102,7 @@ async def _recompute(db: Database, *, apply: bool) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     settings = settings_or_exit(args.config)
-    found = _with_database(settings, lambda db: db.scan(integrity.check))
+    found = _with_database(settings, integrity.check)
     result = found.chain
     if not result.ok:
         print(f"audit log broken at entry {result.first_bad_seq}: {result.problem}")

@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway.api.formats import stats_response
 from gateway.audit import chain as audit
 from gateway.audit.events import EventName
+from gateway.audit.verification import verify_chain
 from gateway.clock import Clock
 from gateway.console import activity
 from gateway.console.charts import ratio_chart
@@ -164,7 +165,7 @@ class Auditing:
 
     @page(AUDITOR)
     async def verify(self, request: web.Request) -> web.Response:
-        result = await self._db.scan(audit.verify)
+        result = await verify_chain(self._db)
         await self._actions.record(
             "audit_verified",
             request[VIEWER].name,

@@ -13,13 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.stats.counting import (
     ELECTRONIC,
     UNDELIVERED,
-    Channel,
     DayCount,
     Fact,
     Period,
     Tally,
     fact_of,
-    merge,
     settle,
 )
 from gateway.store.db import PerDialect, Query, Row, Tx, insert
@@ -280,32 +278,6 @@ async def stored_totals(tx: Tx) -> dict[CounterKey, Tally]:
         cell = totals.setdefault((r["sender"], r["day"]), Tally())
         cell.add(r["channel"], bool(r["paper_copy"]), int(r["n"]))
     return totals
-
-
-class Recount:
-    """The counters as the audit log gives them, fed one entry at a time in log order (the
-    chain's verification feeds it): the log is streamed, never held; what is kept is one small
-    record per exchange, which the rule that an electronic send wins needs."""
-
-    def __init__(self) -> None:
-        self._kept: dict[tuple[str, str, str], tuple[Channel, str, bool]] = {}
-
-    def add(self, row: Row) -> None:
-        if row["event"] not in ("accepted", "paper_declared", "secret_excluded"):
-            return
-        fact = fact_of(row["event"], row["actor"], row["recipient"], json.loads(row["data"]))
-        if fact is None:
-            return
-        was = self._kept.get(fact.key)
-        existing = None if was is None else Fact(*fact.key, was[0], was[1], was[2])
-        if merge(existing, fact) is not None:
-            self._kept[fact.key] = (fact.channel, fact.day, fact.paper_copy)
-
-    def totals(self) -> dict[CounterKey, Tally]:
-        totals: dict[CounterKey, Tally] = {}
-        for (sender, _, _), (channel, day, paper_copy) in self._kept.items():
-            totals.setdefault((sender, day), Tally()).add(channel, paper_copy)
-        return totals
 
 
 def mismatches(

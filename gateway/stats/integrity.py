@@ -1,14 +1,17 @@
 """What an auditor checks from outside: the chain of the audit log, and the statistics'
-counters recounted from it in the same pass and the same snapshot (run it with `db.scan`)."""
+counters recounted from it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.audit import chain as audit
+from gateway.audit.verification import verify_chain
 from gateway.stats import facts
-from gateway.store.db import Tx
+from gateway.stats.recount import recounted_totals
+from gateway.store.db import Database, Tx
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,14 @@ class Integrity:
         return body
 
 
-async def check(tx: Tx) -> Integrity:
-    recount = facts.Recount()
-    chain = await audit.verify(tx, observe=recount.add)
+async def check(db: Database) -> Integrity:
+    """The chain walked on every core the store allows while this process recounts the
+    statistics (in a snapshot of its own, with the stored counters it compares)."""
+    chain, mismatches = await asyncio.gather(verify_chain(db), db.scan(_mismatches))
     if not chain.ok:  # the log itself is wrong: a recount from it proves nothing
         return Integrity(chain, [])
-    return Integrity(chain, facts.mismatches(await facts.stored_totals(tx), recount.totals()))
+    return Integrity(chain, mismatches)
+
+
+async def _mismatches(tx: Tx) -> list[dict[str, Any]]:
+    return facts.mismatches(await facts.stored_totals(tx), await recounted_totals(tx))

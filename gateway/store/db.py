@@ -10,7 +10,7 @@ holding a large value on a writer thread), PostgreSQL several at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -100,6 +100,12 @@ class Tx(Protocol):
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
 
     async def fetchone(self, query: Query, params: Params | None = None) -> Row | None: ...
+
+    def stream(
+        self, query: Query, params: Params | None = None, size: int = 5000
+    ) -> AsyncIterator[list[Row]]:
+        """The rows of one query, `size` at a time, read as they are consumed: for a pass over
+        more rows than memory should hold at once (inside a `scan`)."""
 
     def before_commit(self, key: str, finish: Unit[None]) -> bool:
         """Have `finish` run once, after the transaction's last unit and just before its commit;

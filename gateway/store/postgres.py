@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -121,6 +121,20 @@ class PostgresTx:
         sql = query.bind(self.dialect, rows[0])[0]
         with _translated():
             await self._conn.executemany(sql, [query.bind(self.dialect, row)[1] for row in rows])
+
+    async def stream(
+        self, query: Query, params: Params | None = None, size: int = 5000
+    ) -> AsyncIterator[list[Row]]:
+        # A server-side cursor: it needs the transaction a scan runs in.
+        sql, args = query.bind(self.dialect, params)
+        with _translated():
+            cursor = await self._conn.cursor(sql, *args)
+        while True:
+            with _translated():
+                rows = await cursor.fetch(size)
+            if not rows:
+                return
+            yield cast(list[Row], rows)
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
         sql, args = query.bind(self.dialect, params)

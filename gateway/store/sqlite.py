@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import sqlite3
 import threading
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +69,22 @@ class SqliteTx:
         with _translated():
             row: Row | None = self._conn.execute(sql, args).fetchone()
         return row
+
+    async def stream(
+        self, query: Query, params: Params | None = None, size: int = 5000
+    ) -> AsyncIterator[list[Row]]:
+        sql, args = query.bind(self.dialect, params)
+        with _translated():
+            cursor = self._conn.execute(sql, args)
+        try:
+            while True:
+                with _translated():
+                    rows: list[Row] = cursor.fetchmany(size)
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cursor.close()
 
     def before_commit(self, key: str, finish: Unit[None]) -> bool:
         # One writer at a time holds the database already; and a unit rolled back to its

@@ -1,0 +1,62 @@
+"""The statistics' counters recounted from the audit log, in memory that does not grow with it.
+
+The counting entries are read in the order of their exchange (sender, document, recipient),
+then of the log, as the database sorts them; each exchange is settled by the counting rules
+(gateway.stats.counting: `fact_of`, `merge`) as its last entry passes, and only the totals per
+agency and day are kept. The rules stay in Python: SQL only selects and orders the entries.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from gateway.stats.counting import Fact, Tally, fact_of, merge
+from gateway.stats.facts import CounterKey, one_of
+from gateway.store.db import PerDialect, Tx
+from gateway.store.schema import events
+
+COUNTING_EVENTS = ("accepted", "paper_declared", "secret_excluded")
+
+
+def _in_exchange_order(document_id: sa.ColumnElement[str]) -> sa.Select[tuple[object, ...]]:
+    return (
+        sa.select(events.c.event, events.c.actor, events.c.recipient, events.c.data)
+        .where(one_of(events.c.event, COUNTING_EVENTS))
+        .order_by(events.c.actor, document_id, events.c.recipient, events.c.seq)
+    )
+
+
+_COUNTING_ENTRIES = PerDialect(
+    {
+        "sqlite": _in_exchange_order(sa.func.json_extract(events.c.data, "$.document_id")),
+        "postgresql": _in_exchange_order(
+            sa.cast(events.c.data, postgresql.JSONB)["document_id"].astext
+        ),
+    }
+)
+
+
+def _add(totals: dict[CounterKey, Tally], fact: Fact | None) -> None:
+    if fact is not None:
+        totals.setdefault((fact.sender, fact.day), Tally()).add(fact.channel, fact.paper_copy)
+
+
+async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
+    """The counters per agency and day, as the whole audit log gives them."""
+    totals: dict[CounterKey, Tally] = {}
+    key: tuple[str, str, str] | None = None
+    kept: Fact | None = None
+    async for rows in tx.stream(_COUNTING_ENTRIES):
+        for row in rows:
+            fact = fact_of(row["event"], row["actor"], row["recipient"], json.loads(row["data"]))
+            if fact is None:
+                continue
+            if fact.key != key:
+                _add(totals, kept)
+                key, kept = fact.key, None
+            kept = merge(kept, fact) or kept
+    _add(totals, kept)
+    return totals
