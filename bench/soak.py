@@ -85,8 +85,11 @@ class Soak:
         self.workdir = workdir
         agencies = bench_agencies(AGENCIES)
         self.child = GatewayChild(workdir, agencies, bus_url="local", database_url="sqlite")
-        with self.child.config.open("a") as config:
-            config.write("\n[retention]\nbodies_days = 1\n")
+        # One generator speaks for every agency from one address: the per-client cap (128,
+        # for a real client) would answer it 503 whenever a stall piles up its submits.
+        config = self.child.config.read_text()
+        config = config.replace("[server]\n", "[server]\nmax_connections_per_client = 4096\n", 1)
+        self.child.config.write_text(config + "\n[retention]\nbodies_days = 1\n")
         self.tokens = workdir / "tokens.env"
         self.tokens.write_text("".join(f"export TOKEN_{a.id}={a.token}\n" for a in agencies))
         self.marks_file = workdir / "marks.jsonl"
