@@ -37,7 +37,7 @@ from gateway.clock import Clock, system_clock
 from gateway.config import ConfigError, Settings
 from gateway.console.console import Console
 from gateway.delivery.backlog import Backlog
-from gateway.delivery.backlog_metrics import watch_backlog
+from gateway.delivery.backlog_metrics import NODE_READY, watch_backlog
 from gateway.delivery.backoff import BackoffPolicy
 from gateway.delivery.dispatcher import Dispatcher, GatewayHost, load_adapters
 from gateway.delivery.host import instances
@@ -52,6 +52,7 @@ from gateway.intake.refusals import RefusalLog
 from gateway.log import get_logger
 from gateway.maintenance.retention import Retention
 from gateway.runtime.diskspace import FreeSpace, Probe, statvfs_free
+from gateway.runtime.lifecycle import Stopping
 from gateway.runtime.workers import Workers
 from gateway.stats.paper import PaperRegister
 from gateway.stats.report import Statistics
@@ -123,6 +124,7 @@ class Gateway:
     workers: Workers
     retention: Retention | None = None
     clock: Clock = system_clock
+    stopping: Stopping = field(default_factory=Stopping)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -183,6 +185,7 @@ class Gateway:
             _config_dir(config_path),
         )
         mailbox = Mailbox(db, clock)
+        stopping = Stopping()
         disk = FreeSpace(
             data_dir, settings.limits.min_free_bytes, probe=free_space, ttl_s=free_space_ttl_s
         )
@@ -224,7 +227,9 @@ class Gateway:
             ),
             ops_app=_app(
                 "ops",
-                OpsApi(db=db, bus=bus, trust=trust, disk=disk, clock=clock).routes()
+                OpsApi(
+                    db=db, bus=bus, trust=trust, disk=disk, clock=clock, stopping=stopping
+                ).routes()
                 + QueuesApi(bus=bus, db=db, directory=directory, clock=clock).routes()
                 + SearchApi(db=db, directory=directory, tz=tz).routes()
                 + AdaptersApi(pacing=pacing, db=db, clock=clock).routes()
@@ -237,6 +242,7 @@ class Gateway:
             workers=workers,
             retention=Retention(db, clock, settings.retention),
             clock=clock,
+            stopping=stopping,
         )
         console.install(gateway.ops_app)  # the browser console at / (gateway.console)
         await warming  # ready means ready: the first documents do not wait for the workers
@@ -255,7 +261,9 @@ class Gateway:
         )
         self._tasks.append(
             asyncio.create_task(
-                watch_backlog(backlog, self.db, self.bus, self.clock, QUEUE_GAUGES_INTERVAL_S)
+                watch_backlog(
+                    backlog, self.db, self.bus, self.clock, QUEUE_GAUGES_INTERVAL_S, self.stopping
+                )
             )
         )
 
@@ -342,7 +350,8 @@ async def serve(
         log.info("serving", listen=settings.server.listen, ops_listen=settings.server.ops_listen)
         if ready is not None:
             ready.set()
-        await _until_signalled()
+        gateway.stopping.begin(await _until_signalled())
+        NODE_READY.set(0)
     finally:
         for runner in runners:
             await runner.cleanup()
@@ -350,9 +359,15 @@ async def serve(
         log.info("stopped")
 
 
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
+async def _until_signalled() -> str:
+    """The name of the signal that asked this process to stop, once it has."""
     loop = asyncio.get_running_loop()
+    received: asyncio.Future[str] = loop.create_future()
+
+    def stop(name: str) -> None:
+        if not received.done():
+            received.set_result(name)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+        loop.add_signal_handler(signum, stop, signal.Signals(signum).name)
+    return await received

@@ -15,6 +15,7 @@ from gateway.clock import Clock, system_clock
 from gateway.errors import NotFound
 from gateway.log import get_logger
 from gateway.runtime.diskspace import FreeSpace
+from gateway.runtime.lifecycle import Stopping
 from gateway.store.db import Database
 from gateway.trust.expiry import expiries
 from gateway.trust.material import TrustMaterial, TrustReloadFailed
@@ -32,7 +33,9 @@ class OpsApi:
         trust: TrustMaterial | None = None,
         disk: FreeSpace | None = None,
         clock: Clock = system_clock,
+        stopping: Stopping | None = None,
     ) -> None:
+        self._stopping = stopping or Stopping()
         self._disk = disk
         self._trust = trust
         self._clock = clock
@@ -63,6 +66,9 @@ class OpsApi:
                 log.warning("not_ready", component=name, error=str(exc) or type(exc).__name__)
                 failing.append(name)
         reasons: dict[str, str] = {}
+        if (stopping := self._stopping.reason) is not None:
+            failing.append("stopping")
+            reasons["stopping"] = stopping
         if self._disk is not None and (shortage := self._disk.shortage()) is not None:
             failing.append("disk")
             reasons["disk"] = shortage

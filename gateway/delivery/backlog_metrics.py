@@ -14,6 +14,7 @@ from gateway.clock import Clock
 from gateway.delivery.backlog import AgencyBacklog, Backlog
 from gateway.log import get_logger
 from gateway.metrics import PREFIX
+from gateway.runtime.lifecycle import Stopping
 from gateway.store.db import Database
 
 log = get_logger(__name__)
@@ -76,8 +77,10 @@ async def readiness(db: Database, bus: Bus) -> bool:
     return True
 
 
-async def refresh(backlog: Backlog, db: Database, bus: Bus, now: float) -> None:
-    ready = await readiness(db, bus)
+async def refresh(
+    backlog: Backlog, db: Database, bus: Bus, now: float, stopping: Stopping | None = None
+) -> None:
+    ready = await readiness(db, bus) and (stopping is None or stopping.signal is None)
     NODE_READY.set(1 if ready else 0)
     if not ready:
         return  # keep the last figures
@@ -86,12 +89,17 @@ async def refresh(backlog: Backlog, db: Database, bus: Bus, now: float) -> None:
 
 
 async def watch_backlog(
-    backlog: Backlog, db: Database, bus: Bus, clock: Clock, interval_s: float
+    backlog: Backlog,
+    db: Database,
+    bus: Bus,
+    clock: Clock,
+    interval_s: float,
+    stopping: Stopping | None = None,
 ) -> None:
     """Refresh the gauges every `interval_s` seconds, until cancelled."""
     while True:
         try:
-            await refresh(backlog, db, bus, clock())
+            await refresh(backlog, db, bus, clock(), stopping)
         except Exception as exc:  # the bus or the store is down: keep the last figures
             log.warning("backlog_gauges_stale", error=str(exc) or type(exc).__name__)
         await asyncio.sleep(interval_s)

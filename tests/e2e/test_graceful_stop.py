@@ -98,3 +98,40 @@ async def test_sigterm_mid_load_finishes_what_it_accepted_and_refuses_the_rest(
             duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
             assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
             assert accepted <= set(ids)
+
+
+async def test_readyz_says_stopping_while_the_listener_finishes_a_request(
+    gateway_process: GatewayProcess,
+) -> None:
+    """A load balancer asking /readyz during the drain is told to send traffic elsewhere."""
+    await gateway_process.start()
+    ops = gateway_process.ops_url
+    # A submission whose body is still arriving: the drain waits for it.
+    _, writer = await asyncio.open_connection("127.0.0.1", gateway_process.port)
+    writer.write(
+        b"POST /v1/documents HTTP/1.1\r\nHost: gateway\r\n"
+        + f"Authorization: Bearer {FINANCE.token}\r\n".encode()
+        + b"Content-Type: application/xml\r\nContent-Length: 100000\r\n\r\n<?xml"
+    )
+    await writer.drain()
+
+    async def readyz(session: aiohttp.ClientSession) -> tuple[int, dict]:
+        async with session.get(ops + "/readyz") as response:
+            return response.status, await response.json()
+
+    async with aiohttp.ClientSession() as session:
+        assert await readyz(session) == (200, {"status": "ready"})
+        gateway_process.terminate()
+        _, body = await eventually(
+            lambda: readyz(session), lambda answer: answer[0] == 503, timeout=10
+        )
+    assert body == {
+        "status": "unavailable",
+        "failing": ["stopping"],
+        "reasons": {
+            "stopping": "the gateway is stopping (SIGTERM): it finishes what is in flight and "
+            "takes nothing new"
+        },
+    }
+    writer.close()
+    assert await gateway_process.exit_code(timeout=30) == 0
