@@ -34,7 +34,7 @@ class Span:
 def check_span(database: str, first: int, last: int, page: int = PAGE) -> Span:
     """Walk entries `first`..`last` of the store at path `database` (a snapshot of its own:
     entries up to a head read before are never changed by the gateway, only appended after)."""
-    conn = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True)
+    conn = sqlite3.connect(Path(database).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         expected, count = first, 0
         first_seq: int | None = None

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.process import GatewayProcess
-from tests.e2e.test_kill import RECIPIENTS, inbox_document_ids
+from tests.e2e.test_kill import RECIPIENTS, each_recipient_holds_once
 from tests.factories import document_bytes
 from tests.harness import FINANCE, bearer
 from tests.waiting import eventually
@@ -84,20 +84,8 @@ async def test_sigterm_mid_load_finishes_what_it_accepted_and_refuses_the_rest(
         assert set(load.after) <= {"202", "503", REFUSED}
         assert '"event": "stopped"' in gateway_process.log.read_text()
 
-        accepted = set(load.accepted)
-        assert len(accepted) == len(load.accepted)
         await gateway_process.start()
-        for organ_id in RECIPIENTS:
-            ids = await eventually(
-                lambda organ_id=organ_id: inbox_document_ids(
-                    session, gateway_process.url, organ_id
-                ),
-                lambda found: accepted <= set(found),
-                timeout=60,
-            )
-            duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
-            assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
-            assert accepted <= set(ids)
+        await each_recipient_holds_once(session, gateway_process.url, load.accepted)
 
 
 async def test_readyz_says_stopping_while_the_listener_finishes_a_request(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.process import GatewayProcess
-from tests.e2e.test_kill import inbox_document_ids
+from tests.e2e.test_kill import each_recipient_holds_once, inbox_document_ids
 from tests.factories import document_bytes
 from tests.harness import BA_DINH, CITY, FINANCE, HOME_AFFAIRS, bearer
 from tests.servers import RabbitVhost
@@ -130,22 +129,6 @@ async def submit_until_stopped(
             await asyncio.sleep(0.05)
 
 
-async def each_recipient_holds_once(
-    session: aiohttp.ClientSession, node: GatewayProcess, accepted: list[str]
-) -> None:
-    """Every document answered 202 is in each recipient's inbox, and none twice."""
-    acknowledged = set(accepted)
-    assert len(acknowledged) == len(accepted)
-    for organ_id in RECIPIENTS:
-        ids = await eventually(
-            lambda organ_id=organ_id: inbox_document_ids(session, node.url, organ_id),
-            lambda found: acknowledged <= set(found),
-            timeout=60,
-        )
-        duplicated = [i for i, n in collections.Counter(ids).items() if n > 1]
-        assert duplicated == [], f"{organ_id} holds duplicates: {duplicated[:5]}"
-
-
 async def test_a_node_killed_mid_load_loses_and_duplicates_nothing(nodes: Nodes) -> None:
     a, b = await nodes(2)
     accepted: list[str] = []
@@ -166,7 +149,7 @@ async def test_a_node_killed_mid_load_loses_and_duplicates_nothing(nodes: Nodes)
         stop.set()
         await asyncio.gather(*workers)
         print(f"accepted: {before_kill} before the kill, {len(accepted)} in all")
-        await each_recipient_holds_once(session, b, accepted)
+        await each_recipient_holds_once(session, b.url, accepted)
 
 
 async def test_a_rolling_restart_under_load_loses_and_duplicates_nothing(nodes: Nodes) -> None:
@@ -196,4 +179,4 @@ async def test_a_rolling_restart_under_load_loses_and_duplicates_nothing(nodes: 
             await eventually(count, lambda n, restarted=restarted: n >= restarted + 30, timeout=60)
         stop.set()
         await asyncio.gather(*workers)
-        await each_recipient_holds_once(session, a, accepted)
+        await each_recipient_holds_once(session, a.url, accepted)
