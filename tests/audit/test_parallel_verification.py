@@ -4,6 +4,7 @@ span, on its first or last entry, at either end of the log)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 from pathlib import Path
@@ -43,8 +44,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
             batch = [entry(n) for n in range(first, first + 40)]
             await db.write(lambda tx, batch=batch: audit.append(tx, batch))
         await db.close()
-
-    import asyncio
 
     asyncio.run(build())
     return data_dir
