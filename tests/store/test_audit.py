@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+import sqlalchemy as sa
+
 from gateway.audit import chain as audit
 from gateway.audit.events import Event
+from gateway.audit.verification import verify_chain
 from gateway.stats import facts
-from gateway.store.db import Database, Tx
+from gateway.store.db import Database, Query, Tx
 from tests.store.conftest import Store
 
 
@@ -60,6 +64,35 @@ async def test_a_rolled_back_unit_leaves_no_link(db: Database) -> None:
     entries = await chain(db)
     assert [e["message_id"] for e in entries] == ["ma1", "ma3"]
     assert (await db.scan(audit.verify)).ok
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (
+            "UPDATE events SET actor = '000.00.99.H26' WHERE seq = 3",
+            "its content does not match its hash: the entry was altered",
+        ),
+        (
+            "DELETE FROM events WHERE seq = 3",
+            "expected entry 3 next, found 4: entries removed or moved",
+        ),
+    ],
+)
+async def test_the_check_auditors_call_names_the_first_damaged_entry(
+    db: Database, damage: str, problem: str
+) -> None:
+    """verify_chain spreads the walk over processes on SQLite and walks in one on PostgreSQL:
+    either way it names the first entry that is not what was written."""
+    await append(db, *(event(n) for n in range(1, 6)))
+    await db.write(lambda tx: tx.execute(Query(sa.text(damage))))
+    result = await verify_chain(db)
+    assert (result.ok, result.first_bad_seq, result.events, result.problem) == (
+        False,
+        3,
+        2,
+        problem,
+    )
 
 
 async def test_several_nodes_appending_at_once_keep_one_chain(stores: Store) -> None:
