@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -44,6 +45,31 @@ REMOVED = re.compile(r"removed (\d+) bodies")
 
 
 @dataclass(frozen=True)
+class Held:
+    """What the store holds: metadata stays for metadata_days, bodies only until retention."""
+
+    messages: int
+    bodies: int
+    body_bytes: int
+
+
+_HELD = (
+    "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM bodies), "
+    "(SELECT coalesce(sum(length(body)), 0) FROM bodies)"
+)
+
+
+def held(data_dir: Path) -> Held:
+    """Read by this process, never the gateway's (tests/datafiles.py says why)."""
+    conn = sqlite3.connect(f"file:{data_dir / 'gateway.sqlite3'}?mode=ro", uri=True)
+    try:
+        messages, bodies, body_bytes = conn.execute(_HELD).fetchone()
+    finally:
+        conn.close()
+    return Held(int(messages), int(bodies), int(body_bytes))
+
+
+@dataclass(frozen=True)
 class Mark:
     number: int
     elapsed_s: float
@@ -56,6 +82,7 @@ class Mark:
     fds: int
     threads: int
     store_bytes: int
+    held: Held
     removed: int
 
     def line(self) -> str:
@@ -64,7 +91,9 @@ class Mark:
             f"({self.accepted / self.interval_s:.1f}/s), submit p50 {self.p50_ms} ms "
             f"p99 {self.p99_ms} ms, errors {self.errors}; "
             f"RSS {self.rss / 1e6:.0f} MB, {self.fds} open files, {self.threads} threads, "
-            f"data folder {self.store_bytes / 1e6:,.0f} MB, {self.removed:,} bodies removed"
+            f"data folder {self.store_bytes / 1e6:,.0f} MB ({self.held.messages:,} messages, "
+            f"{self.held.bodies:,} bodies held, {self.held.body_bytes / 1e6:,.0f} MB), "
+            f"{self.removed:,} bodies removed"
         )
 
 
@@ -145,6 +174,7 @@ class Soak:
             fds=open_files(pid),
             threads=threads(pid),
             store_bytes=folder_bytes(self.workdir / "data"),
+            held=held(self.workdir / "data"),
             removed=self.removed,
         )
 
@@ -190,6 +220,8 @@ def verdict(marks: list[Mark]) -> list[str]:
     rss_growth = last.rss - settled.rss
     fds_growth = last.fds - settled.fds
     store_growth = last.store_bytes - marks[-2].store_bytes
+    added = last.held.messages - marks[-2].held.messages
+    metadata = store_growth - (last.held.body_bytes - marks[-2].held.body_bytes)
     rss_flat = rss_growth <= FLAT_RSS * settled.rss  # shrinking is flat enough
     fds_flat = fds_growth <= FLAT_FDS
     return [
@@ -198,7 +230,11 @@ def verdict(marks: list[Mark]) -> list[str]:
         f"open files {settled.fds} -> {last.fds} ({fds_growth:+d}): "
         f"{'flat' if fds_flat else 'GROWING'}",
         f"data folder {marks[-2].store_bytes / 1e6:,.0f} -> {last.store_bytes / 1e6:,.0f} MB "
-        f"over the last mark ({store_growth / 1e6:+,.0f} MB)",
+        f"over the last mark ({store_growth / 1e6:+,.0f} MB; "
+        f"{metadata / max(added, 1):,.0f} bytes a message beside the bodies, kept for "
+        "metadata_days)",
+        f"bodies held per mark: {', '.join(f'{m.held.body_bytes / 1e6:,.0f}' for m in marks)} "
+        "MB (retention bounds them)",
         f"submit p99 per mark: {', '.join(str(m.p99_ms) for m in marks)} ms",
     ]
 
