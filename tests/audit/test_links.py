@@ -32,27 +32,22 @@ def as_written(
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
-@given(
-    prev=TEXT,
-    seq=st.integers(min_value=1, max_value=2**62),
-    at=st.floats(allow_nan=False, allow_infinity=False),
-    event=TEXT,
-    actor=SOME_TEXT,
-    message_id=SOME_TEXT,
-    recipient=SOME_TEXT,
-    data=TEXT,
+ENTRY = st.tuples(
+    TEXT,  # prev_hash
+    st.integers(min_value=1, max_value=2**62),  # seq
+    st.floats(allow_nan=False, allow_infinity=False),  # at
+    TEXT,  # event
+    SOME_TEXT,  # actor
+    SOME_TEXT,  # message_id
+    SOME_TEXT,  # recipient
+    TEXT,  # data
 )
+
+
+@given(ENTRY)
 def test_any_entry_hashes_as_json_dumps_did(
-    prev: str,
-    seq: int,
-    at: float,
-    event: str,
-    actor: str | None,
-    message_id: str | None,
-    recipient: str | None,
-    data: str,
+    fields: tuple[str, int, float, str, str | None, str | None, str | None, str],
 ) -> None:
-    fields = (prev, seq, at, event, actor, message_id, recipient, data)
     assert link_digest(*fields) == as_written(*fields)
 
 
