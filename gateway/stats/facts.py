@@ -86,14 +86,14 @@ def _day_counts_query(one_sender: bool, period: Period) -> Query:
 
 _DAY_COUNTS = {p: _day_counts_query(False, p) for p in get_args(Period)}
 _DAY_COUNTS_OF_SENDER = {p: _day_counts_query(True, p) for p in get_args(Period)}
-_ALL_DAY_COUNTS = Query(
+_SENDERS = Query(sa.select(exchanges.c.sender).distinct())
+# By ix_exchanges_details, which leads with the sender and covers the sums.
+_DAY_COUNTS_OF_ONE = Query(
     sa.select(
-        exchanges.c.sender,
-        exchanges.c.day,
-        exchanges.c.channel,
-        exchanges.c.paper_copy,
-        sa.func.count().label("n"),
-    ).group_by(exchanges.c.sender, exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy)
+        exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy, sa.func.count().label("n")
+    )
+    .where(exchanges.c.sender == sa.bindparam("sender"))
+    .group_by(exchanges.c.day, exchanges.c.channel, exchanges.c.paper_copy)
 )
 
 
@@ -271,23 +271,27 @@ CounterKey = tuple[str, str]  # (sender, day)
 COUNTER_FIELDS = ("electronic", "paper", "secret_excluded", "with_paper_copy")
 
 
-async def stored_totals(tx: Tx) -> dict[CounterKey, Tally]:
-    """The counters as the database holds them, per sender and day."""
-    totals: dict[CounterKey, Tally] = {}
-    for r in await tx.fetch(_ALL_DAY_COUNTS):
-        cell = totals.setdefault((r["sender"], r["day"]), Tally())
-        cell.add(r["channel"], bool(r["paper_copy"]), int(r["n"]))
-    return totals
+async def counted_senders(tx: Tx) -> set[str]:
+    """Every agency the stored counters count documents for."""
+    return {str(r["sender"]) for r in await tx.fetch(_SENDERS)}
+
+
+async def stored_days(tx: Tx, sender: str) -> dict[str, Tally]:
+    """One agency's counters as the database holds them, per day."""
+    days: dict[str, Tally] = {}
+    for r in await tx.fetch(_DAY_COUNTS_OF_ONE, {"sender": sender}):
+        days.setdefault(r["day"], Tally()).add(r["channel"], bool(r["paper_copy"]), int(r["n"]))
+    return days
 
 
 def mismatches(
-    stored_totals: dict[CounterKey, Tally], recounted: dict[CounterKey, Tally]
+    sender: str, stored_days: dict[str, Tally], recounted: dict[str, Tally]
 ) -> list[dict[str, Any]]:
-    """Every counter (agency, day, field) whose stored value differs from the recount."""
+    """Every counter (day, field) of one agency whose stored value differs from the recount."""
     found = []
-    for sender, day in sorted(stored_totals.keys() | recounted.keys()):
-        was = stored_totals.get((sender, day), Tally())
-        should = recounted.get((sender, day), Tally())
+    for day in sorted(stored_days.keys() | recounted.keys()):
+        was = stored_days.get(day, Tally())
+        should = recounted.get(day, Tally())
         for name in COUNTER_FIELDS:
             if getattr(was, name) != getattr(should, name):
                 found.append(

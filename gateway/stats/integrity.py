@@ -10,7 +10,7 @@ from typing import Any
 from gateway.audit import chain as audit
 from gateway.audit.verification import verify_chain
 from gateway.stats import facts
-from gateway.stats.recount import recounted_totals
+from gateway.stats.recount import recounted_by_sender
 from gateway.store.db import Database, Tx
 
 
@@ -45,4 +45,12 @@ async def check(db: Database) -> Integrity:
 
 
 async def _mismatches(tx: Tx) -> list[dict[str, Any]]:
-    return facts.mismatches(await facts.stored_totals(tx), await recounted_totals(tx))
+    """Agency by agency, in the log's agency order: one agency's days held at a time."""
+    found: list[dict[str, Any]] = []
+    unseen = await facts.counted_senders(tx)
+    async for sender, recounted in recounted_by_sender(tx):
+        unseen.discard(sender)
+        found += facts.mismatches(sender, await facts.stored_days(tx, sender), recounted)
+    for sender in unseen:  # counted in the store, never in the log
+        found += facts.mismatches(sender, await facts.stored_days(tx, sender), {})
+    return sorted(found, key=lambda m: (m["agency"], m["period"]))

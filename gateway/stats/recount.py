@@ -2,13 +2,15 @@
 
 The counting entries are read in the order of their exchange (sender, document, recipient),
 then of the log, as the database sorts them; each exchange is settled by the counting rules
-(gateway.stats.counting: `fact_of`, `merge`) as its last entry passes, and only the totals per
-agency and day are kept. The rules stay in Python: SQL only selects and orders the entries.
+(gateway.stats.counting: `fact_of`, `merge`) as its last entry passes, and only one agency's
+totals per day are held at a time. The rules stay in Python: SQL only selects and orders the
+entries.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -39,14 +41,16 @@ _COUNTING_ENTRIES = PerDialect(
 )
 
 
-def _add(totals: dict[CounterKey, Tally], fact: Fact | None) -> None:
+def _add(days: dict[str, Tally], fact: Fact | None) -> None:
     if fact is not None:
-        totals.setdefault((fact.sender, fact.day), Tally()).add(fact.channel, fact.paper_copy)
+        days.setdefault(fact.day, Tally()).add(fact.channel, fact.paper_copy)
 
 
-async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
-    """The counters per agency and day, as the whole audit log gives them."""
-    totals: dict[CounterKey, Tally] = {}
+async def recounted_by_sender(tx: Tx) -> AsyncIterator[tuple[str, dict[str, Tally]]]:
+    """Each agency's counters per day as the whole audit log gives them, one agency at a time
+    (the log is read in agency order): only one agency's days are held."""
+    sender: str | None = None
+    days: dict[str, Tally] = {}
     key: tuple[str, str, str] | None = None
     kept: Fact | None = None
     async for rows in tx.stream(_COUNTING_ENTRIES):
@@ -55,8 +59,22 @@ async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
             if fact is None:
                 continue
             if fact.key != key:
-                _add(totals, kept)
+                _add(days, kept)  # the exchange before is settled
+                if fact.sender != sender:
+                    if sender is not None:
+                        yield sender, days
+                    sender, days = fact.sender, {}
                 key, kept = fact.key, None
             kept = merge(kept, fact) or kept
-    _add(totals, kept)
-    return totals
+    _add(days, kept)
+    if sender is not None:
+        yield sender, days
+
+
+async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
+    """The counters per agency and day, as the whole audit log gives them."""
+    return {
+        (sender, day): tally
+        async for sender, days in recounted_by_sender(tx)
+        for day, tally in days.items()
+    }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.harness import AUDITOR_TOKEN, FINANCE, bearer
+from tests.harness import AUDITOR_TOKEN, CITY, FINANCE, bearer
 from tests.stats.conftest import Quarter
 
 
@@ -70,6 +70,34 @@ async def test_verify_names_a_removed_and_an_invented_counter(quarter: Quarter) 
             "agency": FINANCE.id,
             "period": "2026-11-19",
             "field": "with_paper_copy",
+            "stored": 1,
+            "recounted": 0,
+        },
+    ]
+
+
+async def test_verify_names_counters_of_an_agency_the_log_never_saw(quarter: Quarter) -> None:
+    """The recount goes agency by agency through the log: an agency that appears only in the
+    stored counters is compared too, and the answer stays in agency order."""
+    await quarter.edit(
+        "INSERT INTO exchanges (sender, document_id, recipient, channel, day, paper_copy) "
+        f"VALUES ('{CITY.id}', 'X-1', '{FINANCE.id}', 'paper', '2026-11-19', false)"
+    )
+    await quarter.edit("UPDATE exchanges SET channel = 'secret' WHERE document_id = 'D-1'")
+    body = await verify(quarter)
+    assert body["mismatches"] == [
+        {"agency": CITY.id, "period": "2026-11-19", "field": "paper", "stored": 1, "recounted": 0},
+        {
+            "agency": FINANCE.id,
+            "period": "2026-10-05",
+            "field": "electronic",
+            "stored": 0,
+            "recounted": 1,
+        },
+        {
+            "agency": FINANCE.id,
+            "period": "2026-10-05",
+            "field": "secret_excluded",
             "stored": 1,
             "recounted": 0,
         },
