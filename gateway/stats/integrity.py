@@ -38,13 +38,13 @@ class Integrity:
 async def check(db: Database) -> Integrity:
     """The chain walked on every core the store allows while this process recounts the
     statistics (in a snapshot of its own, with the stored counters it compares)."""
-    chain, mismatches = await asyncio.gather(verify_chain(db), db.scan(_mismatches))
+    chain, differences = await asyncio.gather(verify_chain(db), db.scan(mismatches))
     if not chain.ok:  # the log itself is wrong: a recount from it proves nothing
         return Integrity(chain, [])
-    return Integrity(chain, mismatches)
+    return Integrity(chain, differences)
 
 
-async def _mismatches(tx: Tx) -> list[dict[str, Any]]:
+async def mismatches(tx: Tx) -> list[dict[str, Any]]:
     """Agency by agency, in the log's agency order: one agency's days held at a time."""
     found: list[dict[str, Any]] = []
     unseen = await facts.counted_senders(tx)
