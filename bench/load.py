@@ -144,6 +144,7 @@ class Load:
         self.submitting = True
         self.drained = asyncio.Event()
         self.t0 = self.t_submit_end = self.t_last_ack = 0.0
+        self.marks_written = self.marked_latencies = self.marked_accepted = 0
 
     # -- sending -------------------------------------------------------------------------
 
@@ -352,22 +353,28 @@ class Load:
             self.loop_lags.append(time.perf_counter() - started - period)
 
     async def mark_intervals(self, every: float, out: Path) -> None:
-        """Every `every` seconds, one JSON line in `out`: that interval's submit latencies and
-        documents accepted, and the errors so far (bench.soak reads them as they come)."""
-        seen = accepted = 0
+        """At every `every` seconds of the run, one JSON line in `out`: that interval's submit
+        latencies and documents accepted, and the errors so far (bench.soak reads them as they
+        come). The run's end writes the last interval (`mark`)."""
         for number in itertools.count(1):
-            await asyncio.sleep(every)
-            window = self.submit_latencies[seen:]
-            seen += len(window)
-            line = {
-                "mark": number,
-                "elapsed_s": round(time.perf_counter() - self.t0, 1),
-                "accepted": self.accepted - accepted,
-                "submit_latency_ms": latency_ms(window, FULL),
-                "errors": dict(self.errors),
-            }
-            accepted = self.accepted
-            await asyncio.to_thread(append_line, out, json.dumps(line))
+            await asyncio.sleep(max(0.0, self.t0 + number * every - time.perf_counter()))
+            await self.mark(out)
+
+    async def mark(self, out: Path) -> None:
+        window = self.submit_latencies[self.marked_latencies :]
+        if not window:
+            return
+        self.marked_latencies += len(window)
+        self.marks_written += 1
+        line = {
+            "mark": self.marks_written,
+            "elapsed_s": round(time.perf_counter() - self.t0, 1),
+            "accepted": self.accepted - self.marked_accepted,
+            "submit_latency_ms": latency_ms(window, FULL),
+            "errors": dict(self.errors),
+        }
+        self.marked_accepted = self.accepted
+        await asyncio.to_thread(append_line, out, json.dumps(line))
 
     async def run(self) -> None:
         pollers = self.start_pollers()
@@ -384,6 +391,8 @@ class Load:
                 await self.closed_loop()
             self.t_submit_end = time.perf_counter()
             self.submitting = False
+            if self.o.marks and self.o.marks_file:
+                await self.mark(self.o.marks_file)
             if self.pending == 0:
                 self.drained.set()
             with contextlib.suppress(TimeoutError):

@@ -51,11 +51,18 @@ class Held:
     messages: int
     bodies: int
     body_bytes: int
+    used_bytes: int  # the database's pages in use: its file less the free pages kept for reuse
+
+    @property
+    def metadata_per_message(self) -> float:
+        return (self.used_bytes - self.body_bytes) / max(self.messages, 1)
 
 
 _HELD = (
     "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM bodies), "
-    "(SELECT coalesce(sum(length(body)), 0) FROM bodies)"
+    "(SELECT coalesce(sum(length(body)), 0) FROM bodies), "
+    "(SELECT (page_count - freelist_count) * page_size "
+    "FROM pragma_page_count, pragma_freelist_count, pragma_page_size)"
 )
 
 
@@ -63,10 +70,10 @@ def held(data_dir: Path) -> Held:
     """Read by this process, never the gateway's (tests/datafiles.py says why)."""
     conn = sqlite3.connect(f"file:{data_dir / 'gateway.sqlite3'}?mode=ro", uri=True)
     try:
-        messages, bodies, body_bytes = conn.execute(_HELD).fetchone()
+        messages, bodies, body_bytes, used = conn.execute(_HELD).fetchone()
     finally:
         conn.close()
-    return Held(int(messages), int(bodies), int(body_bytes))
+    return Held(int(messages), int(bodies), int(body_bytes), int(used))
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,8 @@ class Mark:
     p99_ms: float | None
     errors: int
     rss: int
-    fds: int
+    fds: int  # files and pipes: what a leak would grow
+    sockets: int  # the clients' connections, as many as they keep open
     threads: int
     store_bytes: int
     held: Held
@@ -90,15 +98,28 @@ class Mark:
             f"{self.elapsed_s / 60:5.1f} min: {self.accepted:6,} accepted "
             f"({self.accepted / self.interval_s:.1f}/s), submit p50 {self.p50_ms} ms "
             f"p99 {self.p99_ms} ms, errors {self.errors}; "
-            f"RSS {self.rss / 1e6:.0f} MB, {self.fds} open files, {self.threads} threads, "
-            f"data folder {self.store_bytes / 1e6:,.0f} MB ({self.held.messages:,} messages, "
-            f"{self.held.bodies:,} bodies held, {self.held.body_bytes / 1e6:,.0f} MB), "
+            f"RSS {self.rss / 1e6:.0f} MB, {self.fds} open files and {self.sockets} sockets, "
+            f"{self.threads} threads, data folder {self.store_bytes / 1e6:,.0f} MB "
+            f"({self.held.messages:,} messages, {self.held.bodies:,} bodies held, "
+            f"{self.held.body_bytes / 1e6:,.0f} MB; "
+            f"{self.held.metadata_per_message:,.0f} bytes of metadata a message), "
             f"{self.removed:,} bodies removed"
         )
 
 
-def open_files(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def open_files(pid: int) -> tuple[int, int]:
+    """The process's open descriptors: (files and pipes, sockets)."""
+    files = sockets = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:"):
+            sockets += 1
+        else:
+            files += 1
+    return files, sockets
 
 
 def threads(pid: int) -> int:
@@ -123,6 +144,7 @@ class Soak:
         self.tokens.write_text("".join(f"export TOKEN_{a.id}={a.token}\n" for a in agencies))
         self.marks_file = workdir / "marks.jsonl"
         self.removed = 0
+        self.marked_s = 0.0  # the elapsed seconds of the mark before
         self.passes: list[str] = []
 
     def load_command(self) -> list[str]:
@@ -162,16 +184,20 @@ class Soak:
         assert isinstance(latency, dict)
         errors = record["errors"]
         assert isinstance(errors, dict)
+        files, sockets = open_files(pid)
+        elapsed = float(str(record["elapsed_s"]))
+        interval, self.marked_s = elapsed - self.marked_s, elapsed
         return Mark(
             number=int(str(record["mark"])),
-            elapsed_s=float(str(record["elapsed_s"])),
-            interval_s=self.args.mark,
+            elapsed_s=elapsed,
+            interval_s=max(interval, 1e-9),
             accepted=int(str(record["accepted"])),
             p50_ms=latency.get("p50"),
             p99_ms=latency.get("p99"),
             errors=sum(errors.values()),
             rss=read_proc_status(pid, "VmRSS") or 0,
-            fds=open_files(pid),
+            fds=files,
+            sockets=sockets,
             threads=threads(pid),
             store_bytes=folder_bytes(self.workdir / "data"),
             held=held(self.workdir / "data"),
@@ -219,22 +245,20 @@ def verdict(marks: list[Mark]) -> list[str]:
     settled, last = marks[1], marks[-1]
     rss_growth = last.rss - settled.rss
     fds_growth = last.fds - settled.fds
-    store_growth = last.store_bytes - marks[-2].store_bytes
-    added = last.held.messages - marks[-2].held.messages
-    metadata = store_growth - (last.held.body_bytes - marks[-2].held.body_bytes)
     rss_flat = rss_growth <= FLAT_RSS * settled.rss  # shrinking is flat enough
     fds_flat = fds_growth <= FLAT_FDS
     return [
         f"RSS {settled.rss / 1e6:.0f} -> {last.rss / 1e6:.0f} MB after the warm-up "
         f"({rss_growth / 1e6:+.0f} MB): {'flat' if rss_flat else 'GROWING'}",
         f"open files {settled.fds} -> {last.fds} ({fds_growth:+d}): "
-        f"{'flat' if fds_flat else 'GROWING'}",
-        f"data folder {marks[-2].store_bytes / 1e6:,.0f} -> {last.store_bytes / 1e6:,.0f} MB "
-        f"over the last mark ({store_growth / 1e6:+,.0f} MB; "
-        f"{metadata / max(added, 1):,.0f} bytes a message beside the bodies, kept for "
-        "metadata_days)",
+        f"{'flat' if fds_flat else 'GROWING'}; sockets per mark (the clients' connections): "
+        f"{', '.join(str(m.sockets) for m in marks)}",
         f"bodies held per mark: {', '.join(f'{m.held.body_bytes / 1e6:,.0f}' for m in marks)} "
         "MB (retention bounds them)",
+        "metadata a message per mark (kept for metadata_days): "
+        f"{', '.join(f'{m.held.metadata_per_message:,.0f}' for m in marks)} bytes",
+        f"data folder {settled.store_bytes / 1e6:,.0f} -> {last.store_bytes / 1e6:,.0f} MB "
+        "(the metadata, the bodies held, and free pages kept for the next bodies)",
         f"submit p99 per mark: {', '.join(str(m.p99_ms) for m in marks)} ms",
     ]
 
