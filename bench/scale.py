@@ -12,7 +12,8 @@ measures, through the HTTP API as auditors, departments and operators call it:
 - `GET /v1/audit/verify`: events per second, and the gateway's RSS before, after and at peak;
 - bytes on disk per delivery;
 - submit latency at 50 documents/s with the history present (bench.load against this gateway)
-  and, with `--baseline`, the same on an empty store (bench.load's own gateway), the two
+  and, with `--baseline`, the same on an empty store of the same kind (bench.load's own
+  gateway; a new PostgreSQL database for a PostgreSQL history), the two
   alternating `--repeat` times; the figures are the medians of the runs' p99.
 
 `--json FILE` also writes the figures with the store's size; `bench.growth` reads several such
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -34,7 +36,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -328,17 +330,51 @@ def run(workdir: Path, duration: int, baseline: bool, repeat: int) -> Report:
         asyncio.run(measure(scale, proc.pid, size.document_id))
         extra = ["--gateway-url", scale.url, "--ops-url", scale.ops, "--gateway-pid", str(proc.pid)]
         extra += ["--tokens", str(workdir / "tokens.env"), "--config", str(config_path)]
-        submits(report, extra, duration, baseline, repeat)
+        url = config.get("database", {}).get("url", "sqlite")
+        with empty_store_like(url) as empty:
+            submits(report, extra, ["--database-url", empty], duration, baseline, repeat)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     return report
 
 
-def submits(report: Report, extra: list[str], duration: int, baseline: bool, repeat: int) -> None:
-    """Submit p99 with the history and, with `baseline`, on an empty store (bench.load's own
-    gateway), alternately `repeat` times: a p99 of a thousand documents moves by half from one
-    run to the next on a shared machine, so the ratio is taken between medians."""
+@contextlib.contextmanager
+def empty_store_like(url: str) -> Iterator[str]:
+    """An empty store of the seeded kind for the baseline: SQLite, or a new PostgreSQL
+    database on the same server, dropped afterwards."""
+    if not url.startswith("postgresql"):
+        yield "sqlite"
+        return
+    name = f"bench_scale_empty_{os.getpid()}"
+    server = url.rsplit("/", 1)[0]
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(server + "/postgres")
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def submits(
+    report: Report,
+    extra: list[str],
+    empty: list[str],
+    duration: int,
+    baseline: bool,
+    repeat: int,
+) -> None:
+    """Submit p99 with the history and, with `baseline`, on an empty store of the same kind
+    (bench.load's own gateway, with `empty`'s arguments), alternately `repeat` times: a p99 of a
+    thousand documents moves by half from one run to the next on a shared machine, so the ratio
+    is taken between medians."""
     history: list[float] = []
     empty: list[float] = []
     for run in range(1, repeat + 1):
@@ -346,7 +382,7 @@ def submits(report: Report, extra: list[str], duration: int, baseline: bool, rep
         report.line(f"submit at 50 docs/s with the history, run {run}", text)
         history += [figure] if figure is not None else []
         if baseline:
-            text, figure = load([], "empty", duration)
+            text, figure = load(empty, "empty", duration)
             report.line(f"submit at 50 docs/s, empty store, run {run}", text)
             empty += [figure] if figure is not None else []
     with_history = statistics.median(history) if history else None
