@@ -10,6 +10,19 @@ from tests.harness import AUDITOR_TOKEN, CITY, FINANCE, bearer
 from tests.stats.conftest import Quarter
 
 
+def differs(
+    agency: str, period: str, field: str, *, stored: int, recounted: int
+) -> dict[str, object]:
+    """One counter of the answer's `mismatches`."""
+    return {
+        "agency": agency,
+        "period": period,
+        "field": field,
+        "stored": stored,
+        "recounted": recounted,
+    }
+
+
 async def verify(quarter: Quarter) -> dict[str, object]:
     response = await quarter.net.ops.get("/v1/audit/verify", headers=bearer(AUDITOR_TOKEN))
     assert response.status == 200
@@ -26,20 +39,8 @@ async def test_verify_agrees_then_names_the_edited_counter(quarter: Quarter) -> 
     assert after["ok"] is False
     assert after["head"] == before["head"]  # the chain itself is intact
     assert after["mismatches"] == [
-        {
-            "agency": FINANCE.id,
-            "period": "2026-10-05",
-            "field": "electronic",
-            "stored": 0,
-            "recounted": 1,
-        },
-        {
-            "agency": FINANCE.id,
-            "period": "2026-10-05",
-            "field": "paper",
-            "stored": 1,
-            "recounted": 0,
-        },
+        differs(FINANCE.id, "2026-10-05", "electronic", stored=0, recounted=1),
+        differs(FINANCE.id, "2026-10-05", "paper", stored=1, recounted=0),
     ]
 
 
@@ -52,27 +53,9 @@ async def test_verify_names_a_removed_and_an_invented_counter(quarter: Quarter) 
     body = await verify(quarter)
     assert body["ok"] is False
     assert body["mismatches"] == [
-        {
-            "agency": FINANCE.id,
-            "period": "2026-11-02",
-            "field": "paper",
-            "stored": 0,
-            "recounted": 1,
-        },
-        {
-            "agency": FINANCE.id,
-            "period": "2026-11-19",
-            "field": "electronic",
-            "stored": 1,
-            "recounted": 0,
-        },
-        {
-            "agency": FINANCE.id,
-            "period": "2026-11-19",
-            "field": "with_paper_copy",
-            "stored": 1,
-            "recounted": 0,
-        },
+        differs(FINANCE.id, "2026-11-02", "paper", stored=0, recounted=1),
+        differs(FINANCE.id, "2026-11-19", "electronic", stored=1, recounted=0),
+        differs(FINANCE.id, "2026-11-19", "with_paper_copy", stored=1, recounted=0),
     ]
 
 
@@ -86,21 +69,9 @@ async def test_verify_names_counters_of_an_agency_the_log_never_saw(quarter: Qua
     await quarter.edit("UPDATE exchanges SET channel = 'secret' WHERE document_id = 'D-1'")
     body = await verify(quarter)
     assert body["mismatches"] == [
-        {"agency": CITY.id, "period": "2026-11-19", "field": "paper", "stored": 1, "recounted": 0},
-        {
-            "agency": FINANCE.id,
-            "period": "2026-10-05",
-            "field": "electronic",
-            "stored": 0,
-            "recounted": 1,
-        },
-        {
-            "agency": FINANCE.id,
-            "period": "2026-10-05",
-            "field": "secret_excluded",
-            "stored": 1,
-            "recounted": 0,
-        },
+        differs(CITY.id, "2026-11-19", "paper", stored=1, recounted=0),
+        differs(FINANCE.id, "2026-10-05", "electronic", stored=0, recounted=1),
+        differs(FINANCE.id, "2026-10-05", "secret_excluded", stored=1, recounted=0),
     ]
 
 
