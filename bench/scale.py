@@ -366,34 +366,34 @@ def empty_store_like(url: str) -> Iterator[str]:
 def submits(
     report: Report,
     extra: list[str],
-    empty: list[str],
+    empty_store: list[str],
     duration: int,
     baseline: bool,
     repeat: int,
 ) -> None:
     """Submit p99 with the history and, with `baseline`, on an empty store of the same kind
-    (bench.load's own gateway, with `empty`'s arguments), alternately `repeat` times: a p99 of a
+    (bench.load's own gateway, given `empty_store`), alternately `repeat` times: a p99 of a
     thousand documents moves by half from one run to the next on a shared machine, so the ratio
     is taken between medians."""
     history: list[float] = []
-    empty: list[float] = []
+    alone: list[float] = []
     for run in range(1, repeat + 1):
         text, figure = load(extra, "history", duration)
         report.line(f"submit at 50 docs/s with the history, run {run}", text)
         history += [figure] if figure is not None else []
         if baseline:
-            text, figure = load(empty, "empty", duration)
+            text, figure = load(empty_store, "empty", duration)
             report.line(f"submit at 50 docs/s, empty store, run {run}", text)
-            empty += [figure] if figure is not None else []
+            alone += [figure] if figure is not None else []
     with_history = statistics.median(history) if history else None
     report.line(
         "submit p99 with the history, median", f"{with_history} ms", submit_p99_ms=with_history
     )
-    if empty:
-        alone = statistics.median(empty)
-        ratio = f", {with_history / alone:.2f} x" if with_history else ""
+    if alone:
+        empty = statistics.median(alone)
+        ratio = f", {with_history / empty:.2f} x" if with_history else ""
         report.line(
-            "submit p99 on an empty store, median", f"{alone} ms{ratio}", submit_p99_empty_ms=alone
+            "submit p99 on an empty store, median", f"{empty} ms{ratio}", submit_p99_empty_ms=empty
         )
 
 
