@@ -151,7 +151,7 @@ def build_classes(
     classes = []
     for size, weight in sizes:
         count = max(2, min(MAX_TEMPLATES, TEMPLATE_BUDGET // size))
-        templates = []
+        templates: list[Template] = []
         while len(templates) < count:
             sender = rng.choice(agencies)
             others = [a for a in agencies if a is not sender]

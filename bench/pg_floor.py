@@ -70,7 +70,7 @@ async def run(args: argparse.Namespace) -> None:
             async with pool.acquire() as conn, conn.transaction():
                 for offset in range(args.batch):
                     await conn.fetchrow(STATEMENT, number + offset)
-            return args.batch + 2  # and BEGIN, COMMIT
+            return int(args.batch) + 2  # and BEGIN, COMMIT
 
         await timed("pooled", args.count, args.concurrency, pooled)
         await timed("in transaction", args.count, args.concurrency, batch)

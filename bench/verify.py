@@ -306,7 +306,10 @@ async def open_loop(
 
 def summary(name: str, seconds: list[float]) -> str:
     ms = sorted(s * 1000 for s in seconds)
-    p = lambda q: ms[min(len(ms) - 1, int(len(ms) * q))]  # noqa: E731
+
+    def p(q: float) -> float:
+        return ms[min(len(ms) - 1, int(len(ms) * q))]
+
     return (
         f"  {name:<34} n={len(ms):4d}  p50 {p(0.5):6.1f} ms  p90 {p(0.9):6.1f} ms  "
         f"p99 {p(0.99):6.1f} ms  max {ms[-1]:6.1f} ms"
