@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from gateway.stats.counting import Fact, Tally, fact_of, merge
-from gateway.stats.facts import CounterKey, one_of
+from gateway.stats.facts import one_of
 from gateway.store.db import PerDialect, Tx
 from gateway.store.schema import events
 
@@ -69,12 +69,3 @@ async def recounted_by_sender(tx: Tx) -> AsyncIterator[tuple[str, dict[str, Tall
     _add(days, kept)
     if sender is not None:
         yield sender, days
-
-
-async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
-    """The counters per agency and day, as the whole audit log gives them."""
-    return {
-        (sender, day): tally
-        async for sender, days in recounted_by_sender(tx)
-        for day, tally in days.items()
-    }

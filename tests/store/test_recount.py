@@ -10,7 +10,7 @@ from gateway.audit.events import Event
 from gateway.stats import facts
 from gateway.stats.counting import Tally
 from gateway.stats.facts import CounterKey
-from gateway.stats.recount import recounted_totals
+from gateway.stats.recount import recounted_by_sender
 from gateway.store.db import Database, Tx
 
 AGENCIES = ("000.00.13.H26", "000.00.12.H26", "000.00.16.H26", "000.01.20.H26")
@@ -37,6 +37,15 @@ def counting(rng: random.Random, n: int) -> Event:
         recipient=recipient,
         data=data,
     )
+
+
+async def recounted_totals(tx: Tx) -> dict[CounterKey, Tally]:
+    """What the audit check compares, agency by agency, gathered into one table."""
+    return {
+        (sender, day): tally
+        async for sender, days in recounted_by_sender(tx)
+        for day, tally in days.items()
+    }
 
 
 async def in_memory_totals(tx: Tx) -> dict[CounterKey, Tally]:
